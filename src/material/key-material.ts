@@ -1,0 +1,188 @@
+/**
+ * Where key material comes from (a file, an environment variable, bytes in memory) and the loaded, validated,
+ * canonical form it becomes for one key type.
+ */
+import { readFileSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { importableKeyType, type ImportableKeyType } from '../key-types';
+import { KeyMaterialError } from './errors';
+import { fingerprintCanonical } from './fingerprint';
+import { normalizeMaterial, type MaterialFormat, type MaterialParseOptions } from './parse';
+
+/** How to read a key material source. */
+export interface KeyMaterialOptions {
+  /**
+   * The encoding of the material.
+   * @default 'auto' — recognised from the input (raw / hex / base64 for symmetric keys; PEM, DER, JWK, or a raw
+   * seed for Ed25519, for asymmetric keys)
+   */
+  readonly format?: MaterialFormat;
+  /**
+   * The name of an environment variable holding the passphrase of an encrypted PKCS#8 PEM.
+   * The passphrase itself never appears in code, output or state.
+   * @default - the material is not encrypted
+   */
+  readonly passphraseEnv?: string;
+}
+
+/**
+ * A source of key material. Nothing is read until {@link KeyMaterial.load} is called with the key type the
+ * material is for; the source only remembers where to look.
+ */
+export abstract class KeyMaterial {
+  /** Reads the material from a file (binary, or text such as PEM, hex, base64 or JWK). */
+  public static fromFile(path: string, options: KeyMaterialOptions = {}): KeyMaterial {
+    return new FileKeyMaterial(path, options);
+  }
+
+  /** Reads the material from an environment variable holding text (hex, base64, PEM or JWK). */
+  public static fromEnv(variable: string, options: KeyMaterialOptions = {}): KeyMaterial {
+    return new EnvKeyMaterial(variable, options);
+  }
+
+  /** Takes the material from memory. The bytes are copied; zero your own copy when you are done with it. */
+  public static fromBytes(bytes: Uint8Array | string, options: KeyMaterialOptions = {}): KeyMaterial {
+    return new BytesKeyMaterial(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes), options);
+  }
+
+  /** Says where the material comes from, for messages (e.g. `file keys/master.pem`). Never the material. */
+  public abstract readonly source: string;
+
+  protected constructor(protected readonly options: KeyMaterialOptions) {}
+
+  /**
+   * Reads, normalizes and validates the material for `keyType`.
+   * @throws KeyMaterialError or KeyTypeError, naming what was expected and what was received
+   */
+  public load(keyType: string | ImportableKeyType): CanonicalKeyMaterial {
+    const type = typeof keyType === 'string' ? importableKeyType(keyType) : keyType;
+    const input = this.read();
+    try {
+      const canonical = normalizeMaterial(input, type, this.parseOptions());
+      return new CanonicalKeyMaterial(type, canonical, this.source);
+    } catch (err) {
+      if (err instanceof KeyMaterialError) {
+        throw new KeyMaterialError(err.code, `${err.message} (material from ${this.source})`);
+      }
+      throw err;
+    } finally {
+      input.fill(0);
+    }
+  }
+
+  /** The raw input bytes; the caller zeroes them after use. */
+  protected abstract read(): Buffer;
+
+  private parseOptions(): MaterialParseOptions {
+    const variable = this.options.passphraseEnv;
+    if (variable === undefined) return { format: this.options.format };
+    const passphrase = process.env[variable];
+    if (passphrase === undefined || passphrase === '') {
+      throw new KeyMaterialError(
+        'MATERIAL_PASSPHRASE_MISSING',
+        `The passphrase for the key material from ${this.source} is read from environment variable ${variable}, which is not set or empty. Export ${variable} before running.`,
+      );
+    }
+    return { format: this.options.format, passphrase, passphraseSource: `environment variable ${variable}` };
+  }
+
+  /** A source prints as its description only. */
+  public toString(): string {
+    return `KeyMaterial(${this.source})`;
+  }
+}
+
+class FileKeyMaterial extends KeyMaterial {
+  public readonly source: string;
+
+  constructor(private readonly path: string, options: KeyMaterialOptions) {
+    super(options);
+    this.source = `file ${path}`;
+  }
+
+  protected read(): Buffer {
+    try {
+      return readFileSync(this.path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : `error ${code}`;
+      throw new KeyMaterialError('MATERIAL_SOURCE', `Cannot read key material from file ${this.path}: ${why}. Check the path (relative paths resolve against ${process.cwd()}).`);
+    }
+  }
+}
+
+class EnvKeyMaterial extends KeyMaterial {
+  public readonly source: string;
+
+  constructor(private readonly variable: string, options: KeyMaterialOptions) {
+    super(options);
+    this.source = `environment variable ${variable}`;
+  }
+
+  protected read(): Buffer {
+    const value = process.env[this.variable];
+    if (value === undefined || value === '') {
+      throw new KeyMaterialError('MATERIAL_SOURCE', `Environment variable ${this.variable} is not set or empty; it should hold the key material (hex, base64, PEM or JWK). Export it before running.`);
+    }
+    return Buffer.from(value, 'utf8');
+  }
+}
+
+class BytesKeyMaterial extends KeyMaterial {
+  public readonly source = 'bytes in memory';
+
+  constructor(private readonly bytes: Buffer, options: KeyMaterialOptions) {
+    super(options);
+  }
+
+  protected read(): Buffer {
+    return Buffer.from(this.bytes);
+  }
+
+  public [inspect.custom](): string {
+    return this.toString();
+  }
+
+  public toJSON(): string {
+    return this.toString();
+  }
+}
+
+/**
+ * Validated key material in its canonical import format (raw bytes, or PKCS#8 DER), with its fingerprint.
+ *
+ * It prints, logs and serializes as its key type and fingerprint only; the bytes are reachable through
+ * {@link CanonicalKeyMaterial.bytes} alone, and {@link CanonicalKeyMaterial.destroy} zeroes them.
+ */
+export class CanonicalKeyMaterial {
+  /** `spki-sha256:…` or `hmac-sha256:…`; safe to store and print. */
+  public readonly fingerprint: string;
+  readonly #bytes: Buffer;
+
+  constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
+    this.#bytes = canonical;
+    this.fingerprint = fingerprintCanonical(canonical, keyType);
+  }
+
+  /** The canonical bytes themselves (not a copy). Hand them only to `wrap`. */
+  public bytes(): Buffer {
+    return this.#bytes;
+  }
+
+  /** Overwrites the bytes with zeros; the object is unusable afterwards. */
+  public destroy(): void {
+    this.#bytes.fill(0);
+  }
+
+  public toString(): string {
+    return `CanonicalKeyMaterial(${this.keyType.name}, ${this.fingerprint})`;
+  }
+
+  public toJSON(): { keyType: string; fingerprint: string; source: string } {
+    return { keyType: this.keyType.name, fingerprint: this.fingerprint, source: this.source };
+  }
+
+  public [inspect.custom](): string {
+    return this.toString();
+  }
+}

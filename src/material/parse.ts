@@ -1,0 +1,371 @@
+/**
+ * Turns user-supplied key material into the canonical import format of a key type (raw bytes for symmetric
+ * keys, PKCS#8 DER for asymmetric ones) and validates it strictly against that type.
+ *
+ * Inputs are handled as bytes throughout; error messages describe inputs by size and shape only.
+ */
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
+import { KeyMaterialError } from './errors';
+
+/**
+ * How the material is encoded. `auto` (the default) recognises every other format from the input itself.
+ *
+ * - `raw`: the key bytes themselves (symmetric keys), or a raw 32-byte Ed25519 seed.
+ * - `hex`, `base64`: text encodings of raw bytes (base64url accepted too); surrounding whitespace is ignored.
+ * - `pem`: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`) or SEC1 (`EC PRIVATE KEY`).
+ * - `der`: the binary form of the same three structures.
+ * - `jwk`: a JSON Web Key with its private part (`d`, or `k` for `kty: "oct"`).
+ * - `seed`: an Ed25519 private seed: 32 bytes, as raw, hex or base64.
+ */
+export type MaterialFormat = 'auto' | 'raw' | 'hex' | 'base64' | 'pem' | 'der' | 'jwk' | 'seed';
+
+export const MATERIAL_FORMATS: readonly MaterialFormat[] = ['auto', 'raw', 'hex', 'base64', 'pem', 'der', 'jwk', 'seed'];
+
+/** Options that say how to read key material. */
+export interface MaterialParseOptions {
+  /** @default 'auto' */
+  readonly format?: MaterialFormat;
+  /** The passphrase of an encrypted PKCS#8 key. Prefer `passphraseEnv` in code that is committed. */
+  readonly passphrase?: string;
+  /** Where the passphrase came from, for error messages (e.g. `environment variable KEY_PASS`). */
+  readonly passphraseSource?: string;
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^[A-Za-z0-9+/\-_]+={0,2}$/;
+// RFC 8410 PKCS#8 header for an Ed25519 private key; the 32-byte seed follows it.
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * Normalizes `input` to the canonical import bytes of `type`, validating it strictly.
+ * Throws {@link KeyMaterialError} naming what was expected and what was received.
+ */
+export function normalizeMaterial(input: Uint8Array, type: ImportableKeyType, options: MaterialParseOptions = {}): Buffer {
+  const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  const format = options.format ?? 'auto';
+  if (!MATERIAL_FORMATS.includes(format)) {
+    throw new KeyMaterialError('MATERIAL_FORMAT', `Unknown material format "${String(format).slice(0, 32)}". Expected one of: ${MATERIAL_FORMATS.join(', ')}.`);
+  }
+  if (bytes.length === 0) {
+    throw new KeyMaterialError('MATERIAL_SOURCE', `Key material for ${type.name} is empty (0 bytes).`);
+  }
+  return type.category === 'symmetric'
+    ? normalizeSymmetric(bytes, type, format)
+    : exportPkcs8(checkPrivateKey(toPrivateKey(bytes, type, format, options), type));
+}
+
+/**
+ * Validates bytes that claim to be in canonical form already (what an importer receives after unwrapping),
+ * without any format guessing. Returns the parsed private key for asymmetric types.
+ */
+export function parseCanonicalMaterial(canonical: Uint8Array, type: ImportableKeyType): KeyObject | undefined {
+  const bytes = Buffer.from(canonical.buffer, canonical.byteOffset, canonical.byteLength);
+  if (type.category === 'symmetric') {
+    if (bytes.length !== type.sizeBytes) throw lengthError(type, bytes.length, 'raw');
+    return undefined;
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new KeyMaterialError('MATERIAL_FORMAT', `Expected a PKCS#8 DER private key for ${type.name}; received ${bytes.length} bytes that are not PKCS#8 DER.`);
+  }
+  return checkPrivateKey(key, type);
+}
+
+function normalizeSymmetric(bytes: Buffer, type: SymmetricKeyType, format: MaterialFormat): Buffer {
+  switch (format) {
+    case 'raw':
+      if (bytes.length !== type.sizeBytes) throw lengthError(type, bytes.length, 'raw');
+      return Buffer.from(bytes);
+    case 'hex':
+    case 'base64': {
+      const decoded = decodeText(bytes, format);
+      if (decoded === undefined) throw formatError(type, `${format} text`, describeInput(bytes));
+      if (decoded.length !== type.sizeBytes) throw lengthError(type, decoded.length, format);
+      return decoded;
+    }
+    case 'jwk':
+      return symmetricFromJwk(bytes, type);
+    case 'auto':
+      return autoSymmetric(bytes, type);
+    default:
+      throw formatError(type, 'raw, hex, base64 or jwk (the formats of a symmetric key)', `format "${format}"`);
+  }
+}
+
+function autoSymmetric(bytes: Buffer, type: SymmetricKeyType): Buffer {
+  const text = asText(bytes);
+  if (text !== undefined && text.startsWith('{')) return symmetricFromJwk(bytes, type);
+  if (bytes.length === type.sizeBytes) {
+    // Random key bytes that all happen to be hex or base64 characters are vanishingly unlikely (< 2^-80):
+    // such an input is almost surely text of the wrong length, and taking it as raw bytes would silently
+    // import the wrong key. Ask the user to say which they mean.
+    if (text !== undefined && BASE64.test(text)) {
+      throw new KeyMaterialError(
+        'MATERIAL_FORMAT',
+        `Key material for ${type.name} is ${bytes.length} bytes of text, which fits as raw bytes but looks like ` +
+          `hex or base64 of a ${text.length}-character string. A ${type.sizeBytes}-byte key is ` +
+          `${type.sizeBytes * 2} hex or ${base64Length(type.sizeBytes)} base64 characters; if these really are the raw ` +
+          `key bytes, set format: 'raw' (CLI: --format raw).`,
+      );
+    }
+    return Buffer.from(bytes);
+  }
+  if (text !== undefined) {
+    const trimmed = text.trim();
+    if (HEX.test(trimmed) && trimmed.length === type.sizeBytes * 2) return Buffer.from(trimmed, 'hex');
+    const decoded = decodeText(bytes, 'base64');
+    if (decoded !== undefined && decoded.length === type.sizeBytes) return decoded;
+    if (HEX.test(trimmed) && trimmed.length % 2 === 0) throw lengthError(type, trimmed.length / 2, 'hex');
+    if (decoded !== undefined && BASE64.test(trimmed)) throw lengthError(type, decoded.length, 'base64');
+    if (trimmed.startsWith('-----BEGIN')) {
+      throw formatError(type, `${type.sizeBytes} raw bytes, or hex / base64 of them`, 'a PEM document (PEM is for RSA, ECDSA and Ed25519 keys)');
+    }
+  }
+  throw lengthError(type, bytes.length, 'raw');
+}
+
+function symmetricFromJwk(bytes: Buffer, type: SymmetricKeyType): Buffer {
+  const jwk = parseJwk(bytes, type);
+  if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') {
+    throw formatError(type, 'a JWK with kty "oct" and its key in "k"', `a JWK with kty ${JSON.stringify(String(jwk.kty).slice(0, 16))}`);
+  }
+  const decoded = Buffer.from(jwk.k, 'base64url');
+  if (decoded.length !== type.sizeBytes) throw lengthError(type, decoded.length, 'jwk');
+  return decoded;
+}
+
+function toPrivateKey(bytes: Buffer, type: ImportableKeyType, format: MaterialFormat, options: MaterialParseOptions): KeyObject {
+  const resolved = format === 'auto' ? detectAsymmetricFormat(bytes, type) : format;
+  switch (resolved) {
+    case 'pem':
+      return fromPem(bytes, type, options);
+    case 'der':
+      return fromDer(bytes, type, options);
+    case 'jwk':
+      return fromJwk(bytes, type);
+    case 'seed':
+    case 'raw':
+      return fromSeed(bytes, type, resolved);
+    default:
+      throw formatError(type, 'pem, der, jwk (or seed for ed25519)', `format "${resolved}" (a format for symmetric keys)`);
+  }
+}
+
+function detectAsymmetricFormat(bytes: Buffer, type: ImportableKeyType): MaterialFormat {
+  const text = asText(bytes);
+  const trimmed = text?.trim();
+  if (trimmed?.startsWith('-----BEGIN')) return 'pem';
+  if (trimmed?.startsWith('{')) return 'jwk';
+  if (type.category === 'eddsa' && (bytes.length === 32 || trimmed?.length === 64 || trimmed?.length === 43 || trimmed?.length === 44)) return 'seed';
+  if (bytes[0] === 0x30) return 'der';
+  throw formatError(type, expectedAsymmetric(type), describeInput(bytes));
+}
+
+function fromPem(bytes: Buffer, type: ImportableKeyType, options: MaterialParseOptions): KeyObject {
+  const text = asText(bytes);
+  const label = text && /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+  if (!text || !label) throw formatError(type, 'a PEM private key', describeInput(bytes));
+  if (/PUBLIC KEY|CERTIFICATE/.test(label)) throw notPrivate(type, `a PEM "${label}"`);
+  if (!/PRIVATE KEY$/.test(label)) throw formatError(type, 'a PEM private key (PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)', `a PEM "${label}"`);
+  if (!text.includes(`-----END ${label}-----`)) throw formatError(type, 'a complete PEM private key', `a PEM "${label}" without its END line (truncated?)`);
+  const encrypted = label === 'ENCRYPTED PRIVATE KEY' || /Proc-Type:\s*4,ENCRYPTED/.test(text);
+  if (encrypted && options.passphrase === undefined) {
+    throw new KeyMaterialError(
+      'MATERIAL_PASSPHRASE_MISSING',
+      `The ${type.name} key is an encrypted PEM ("${label}") and no passphrase was given. ` +
+        `Set passphraseEnv to the name of an environment variable holding it (CLI: --passphrase-env VAR).`,
+    );
+  }
+  try {
+    return createPrivateKey({ key: text, format: 'pem', passphrase: encrypted ? options.passphrase : undefined });
+  } catch (err) {
+    if (encrypted) throw wrongPassphrase(type, options);
+    throw formatError(type, `a valid PEM "${label}"`, `one that does not parse (${opensslReason(err)})`);
+  }
+}
+
+function fromDer(bytes: Buffer, type: ImportableKeyType, options: MaterialParseOptions): KeyObject {
+  const attempts: ({ type: 'pkcs8' | 'pkcs1' | 'sec1' })[] = [{ type: 'pkcs8' }];
+  if (type.category === 'rsa') attempts.push({ type: 'pkcs1' });
+  if (type.category === 'ecdsa') attempts.push({ type: 'sec1' });
+  for (const attempt of attempts) {
+    try {
+      return createPrivateKey({ key: bytes, format: 'der', type: attempt.type });
+    } catch {
+      // try the next structure
+    }
+  }
+  if (options.passphrase !== undefined) {
+    try {
+      return createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8', passphrase: options.passphrase });
+    } catch {
+      throw wrongPassphrase(type, options);
+    }
+  }
+  if (isPublicDer(bytes)) throw notPrivate(type, 'a DER public key');
+  throw formatError(type, expectedAsymmetric(type), `${bytes.length} bytes that are not a DER private key`);
+}
+
+function fromJwk(bytes: Buffer, type: ImportableKeyType): KeyObject {
+  const jwk = parseJwk(bytes, type);
+  if (typeof jwk.kty !== 'string') throw formatError(type, 'a JWK with a "kty" member', 'JSON without "kty"');
+  if (jwk.d === undefined && jwk.kty !== 'oct') throw notPrivate(type, `a public JWK (kty "${jwk.kty.slice(0, 16)}", no "d")`);
+  try {
+    return createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+  } catch (err) {
+    throw formatError(type, `a valid private JWK for ${type.name}`, `a JWK with kty "${jwk.kty.slice(0, 16)}" that does not import (${opensslReason(err)})`);
+  }
+}
+
+function fromSeed(bytes: Buffer, type: ImportableKeyType, format: 'seed' | 'raw'): KeyObject {
+  if (type.category !== 'eddsa') {
+    throw formatError(type, expectedAsymmetric(type), `format "${format}" (raw seeds exist only for ed25519)`);
+  }
+  let seed: Buffer | undefined = bytes.length === 32 ? bytes : undefined;
+  if (seed === undefined && format === 'seed') {
+    seed = decodeText(bytes, 'hex') ?? decodeText(bytes, 'base64');
+  }
+  if (seed === undefined || seed.length !== 32) {
+    throw new KeyMaterialError(
+      'MATERIAL_LENGTH',
+      `An ed25519 seed must be exactly 32 bytes (or 64 hex / 43-44 base64 characters); received ${seed?.length ?? bytes.length} bytes.`,
+    );
+  }
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** Checks a parsed private key against the type: algorithm, RSA modulus size, EC curve. */
+function checkPrivateKey(key: KeyObject, type: ImportableKeyType): KeyObject {
+  if (key.type !== 'private') throw notPrivate(type, `a ${key.type} key`);
+  const algorithm = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (type.category) {
+    case 'rsa':
+      if (algorithm !== 'rsa') throw algorithmError(type, algorithm, details.namedCurve);
+      if (details.modulusLength !== type.modulusBits) {
+        throw new KeyMaterialError(
+          'MATERIAL_RSA_SIZE',
+          `Key type ${type.name} needs an RSA key with a ${type.modulusBits}-bit modulus; received an RSA key with a ${details.modulusLength}-bit modulus. ` +
+            `Use key type rsa-${details.modulusLength} if that size is intended.`,
+        );
+      }
+      return key;
+    case 'ecdsa':
+      if (algorithm !== 'ec') throw algorithmError(type, algorithm, undefined);
+      if (details.namedCurve !== type.namedCurve) {
+        throw new KeyMaterialError(
+          'MATERIAL_CURVE',
+          `Key type ${type.name} needs an EC key on curve ${type.curve} (${type.namedCurve}); received an EC key on curve ${details.namedCurve ?? 'unknown'}.`,
+        );
+      }
+      return key;
+    case 'eddsa':
+      if (algorithm !== 'ed25519') throw algorithmError(type, algorithm, details.namedCurve);
+      return key;
+    default:
+      throw new Error(`unreachable: ${type.category}`);
+  }
+}
+
+function exportPkcs8(key: KeyObject): Buffer {
+  return key.export({ format: 'der', type: 'pkcs8' });
+}
+
+function parseJwk(bytes: Buffer, type: ImportableKeyType): Record<string, string | undefined> & { kty?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw formatError(type, 'a JSON Web Key', `${bytes.length} bytes that start like JSON but do not parse`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw formatError(type, 'a JSON Web Key object', `JSON of type ${Array.isArray(value) ? 'array' : typeof value}`);
+  }
+  return value as Record<string, string | undefined>;
+}
+
+function decodeText(bytes: Buffer, format: 'hex' | 'base64'): Buffer | undefined {
+  const text = asText(bytes)?.trim();
+  if (!text) return undefined;
+  if (format === 'hex') return HEX.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : undefined;
+  if (!BASE64.test(text)) return undefined;
+  const decoded = Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64');
+  return decoded.length > 0 ? decoded : undefined;
+}
+
+/** The input as text when every byte is printable ASCII or whitespace; undefined for binary input. */
+function asText(bytes: Buffer): string | undefined {
+  for (const b of bytes) {
+    if (!(b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f))) return undefined;
+  }
+  return bytes.toString('latin1');
+}
+
+function isPublicDer(bytes: Buffer): boolean {
+  try {
+    createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function base64Length(n: number): number {
+  return Math.ceil(n / 3) * 4;
+}
+
+function describeInput(bytes: Buffer): string {
+  const text = asText(bytes);
+  return text === undefined ? `${bytes.length} bytes of binary data` : `${bytes.length} bytes of text`;
+}
+
+function expectedAsymmetric(type: ImportableKeyType): string {
+  const base = 'a private key as PEM, DER (PKCS#8';
+  if (type.category === 'rsa') return `${base}, PKCS#1) or JWK`;
+  if (type.category === 'ecdsa') return `${base}, SEC1) or JWK`;
+  return `${base}), JWK or a raw 32-byte seed`;
+}
+
+function lengthError(type: SymmetricKeyType, received: number, as: string): KeyMaterialError {
+  return new KeyMaterialError(
+    'MATERIAL_LENGTH',
+    `Key type ${type.name} needs exactly ${type.sizeBytes} bytes of key material ` +
+      `(${type.sizeBytes} raw bytes, ${type.sizeBytes * 2} hex or ${base64Length(type.sizeBytes)} base64 characters); ` +
+      `received ${received} bytes (${as}).`,
+  );
+}
+
+function formatError(type: ImportableKeyType, expected: string, received: string): KeyMaterialError {
+  return new KeyMaterialError('MATERIAL_FORMAT', `Key material for ${type.name} must be ${expected}; received ${received}.`);
+}
+
+function notPrivate(type: ImportableKeyType, received: string): KeyMaterialError {
+  return new KeyMaterialError(
+    'MATERIAL_NOT_PRIVATE',
+    `Key type ${type.name} needs the private key; received ${received}. Importing requires the private half: export the private key from your key source.`,
+  );
+}
+
+function algorithmError(type: ImportableKeyType, algorithm: string | undefined, curve: string | undefined): KeyMaterialError {
+  const wanted = type.category === 'rsa' ? 'an RSA' : type.category === 'ecdsa' ? 'an EC (ECDSA)' : 'an Ed25519';
+  const got = algorithm === 'ec' ? `an EC key${curve ? ` on ${curve}` : ''}` : `a${/^[aeiou]/.test(algorithm ?? '') ? 'n' : ''} ${algorithm ?? 'unknown'} key`;
+  return new KeyMaterialError('MATERIAL_ALGORITHM', `Key type ${type.name} needs ${wanted} private key; received ${got}.`);
+}
+
+function wrongPassphrase(type: ImportableKeyType, options: MaterialParseOptions): KeyMaterialError {
+  const from = options.passphraseSource ? ` from ${options.passphraseSource}` : '';
+  return new KeyMaterialError(
+    'MATERIAL_PASSPHRASE_WRONG',
+    `The encrypted ${type.name} key could not be decrypted with the passphrase${from}: the passphrase is wrong or the key is damaged.`,
+  );
+}
+
+/** OpenSSL's reason text (e.g. "bad decrypt"), which describes the failure without echoing input. */
+function opensslReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = /::([^:]+)$/.exec(message)?.[1] ?? (err as { code?: string }).code ?? 'unknown error';
+  return reason.slice(0, 80);
+}
