@@ -1,0 +1,84 @@
+/**
+ * Dispatches `thalassa-byok <command> [options]`. Command modules load on demand, so a provisioner's
+ * `thalassa-byok import` pays only for what `import` uses.
+ */
+import { ByokError } from '../errors';
+import { ExitCode, parseCommandLine, UsageError, type CliIo, type Command } from './command';
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Command;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading keeps start-up lean */
+const COMMANDS: Record<string, CommandEntry> = {
+  wrap: { summary: 'Wrap key material for import with a region\'s wrapping key (off-platform)', load: () => require('./commands/wrap').wrapCommand },
+  fingerprint: { summary: 'Print the fingerprint of key material', load: () => require('./commands/fingerprint').fingerprintCommand },
+  emulator: { summary: 'Run a local Thalassa KMS emulator (real cryptography) for development and tests', load: () => require('./commands/emulator').emulatorCommand },
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export function commandNames(): string[] {
+  return Object.keys(COMMANDS);
+}
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return [
+    'Usage: thalassa-byok <command> [options]',
+    '',
+    'Bring-your-own-key tooling for Thalassa Cloud KMS.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "thalassa-byok <command> --help" for a command\'s options. Exit codes: 0 success, 1 failure,',
+    '2 usage error, 3 refused for safety (a fingerprint does not match). See docs/cli.md.',
+    '',
+  ].join('\n');
+}
+
+/** Runs one command line; returns the exit code. Errors are reported on stderr, never thrown. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout)(mainHelp());
+    return name === undefined ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (name === '--version') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    io.stdout(`${require('../../package.json').version}\n`);
+    return ExitCode.OK;
+  }
+  const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (entry === undefined) {
+    io.stderr(`thalassa-byok: unknown command "${name.slice(0, 64)}". Commands: ${commandNames().join(', ')}.\nRun "thalassa-byok --help" for usage.\n`);
+    return ExitCode.USAGE;
+  }
+  const command = entry.load();
+  try {
+    const { options, positionals } = parseCommandLine(command, rest);
+    if (options.help) {
+      io.stdout(command.help);
+      return ExitCode.OK;
+    }
+    return await command.run(options, io, positionals);
+  } catch (err) {
+    return reportError(name, err, io);
+  }
+}
+
+function reportError(name: string, err: unknown, io: CliIo): number {
+  if (err instanceof UsageError) {
+    io.stderr(`thalassa-byok ${name}: ${err.message}\nRun "thalassa-byok ${name} --help" for usage.\n`);
+    return ExitCode.USAGE;
+  }
+  if (err instanceof ByokError) {
+    io.stderr(`thalassa-byok ${name}: ${err.message} [${err.code}]\n`);
+    return (err as { exitCode?: number }).exitCode ?? ExitCode.FAILURE;
+  }
+  // Unexpected: report the message only. A stack or inspected object could carry inputs.
+  io.stderr(`thalassa-byok ${name}: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return ExitCode.FAILURE;
+}
