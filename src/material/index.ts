@@ -2,3 +2,4 @@ export { KeyMaterialError, type KeyMaterialErrorCode } from './errors';
 export { normalizeMaterial, parseCanonicalMaterial, MATERIAL_FORMATS, type MaterialFormat, type MaterialParseOptions } from './parse';
 export { fingerprintCanonical, spkiFingerprint, FINGERPRINT_PATTERN, SYMMETRIC_FINGERPRINT_LABEL } from './fingerprint';
 export { KeyMaterial, CanonicalKeyMaterial, type KeyMaterialOptions } from './key-material';
+export { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';

@@ -8,6 +8,7 @@ import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { fingerprintCanonical } from './fingerprint';
 import { normalizeMaterial, type MaterialFormat, type MaterialParseOptions } from './parse';
+import { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';
 
 /** How to read a key material source. */
 export interface KeyMaterialOptions {
@@ -43,6 +44,14 @@ export abstract class KeyMaterial {
   /** Takes the material from memory. The bytes are copied; zero your own copy when you are done with it. */
   public static fromBytes(bytes: Uint8Array | string, options: KeyMaterialOptions = {}): KeyMaterial {
     return new BytesKeyMaterial(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes), options);
+  }
+
+  /**
+   * A blob already wrapped elsewhere (an HSM's export-wrapped key), as bytes or base64 text. The key inside
+   * cannot be checked locally, so you supply its fingerprint; see {@link PreWrappedOptions.fingerprint}.
+   */
+  public static preWrapped(blob: Uint8Array | string, options: PreWrappedOptions): PreWrappedKeyMaterial {
+    return new PreWrappedKeyMaterial(blob, options);
   }
 
   /** Says where the material comes from, for messages (e.g. `file keys/master.pem`). Never the material. */
