@@ -31,3 +31,9 @@ export function fingerprintCanonical(canonical: Buffer, type: ImportableKeyType)
   }
   return spkiFingerprint(createPrivateKey({ key: canonical, format: 'der', type: 'pkcs8' }));
 }
+
+/**
+ * The key annotation where import records the fingerprint. Adoption and deletion compare against it, so a
+ * key this package did not create (or created from other material) is never adopted or deleted.
+ */
+export const FINGERPRINT_ANNOTATION = 'cdktf-thalassa-byok/fingerprint';
