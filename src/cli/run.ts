@@ -14,6 +14,13 @@ interface CommandEntry {
 const COMMANDS: Record<string, CommandEntry> = {
   wrap: { summary: 'Wrap key material for import with a region\'s wrapping key (off-platform)', load: () => require('./commands/wrap').wrapCommand },
   fingerprint: { summary: 'Print the fingerprint of key material', load: () => require('./commands/fingerprint').fingerprintCommand },
+  'wrapping-key': { summary: 'Fetch a region\'s wrapping key, print its fingerprint, optionally save it', load: () => require('./commands/wrapping-key').wrappingKeyCommand },
+  import: { summary: 'Import a wrapped key (idempotent; adopts a key that carries the same fingerprint)', load: () => require('./commands/import').importCommand },
+  delete: { summary: 'Schedule deletion of a key, only if it carries the given fingerprint', load: () => require('./commands/delete').deleteCommand },
+  'set-rotation': { summary: 'Set the automatic rotation of an imported key', load: () => require('./commands/set-rotation').setRotationCommand },
+  'cancel-deletion': { summary: 'Restore a key that is pending deletion', load: () => require('./commands/cancel-deletion').cancelDeletionCommand },
+  describe: { summary: 'Show one key', load: () => require('./commands/describe').describeCommand },
+  list: { summary: 'List the keys of a region', load: () => require('./commands/list').listCommand },
   emulator: { summary: 'Run a local Thalassa KMS emulator (real cryptography) for development and tests', load: () => require('./commands/emulator').emulatorCommand },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */

@@ -1,0 +1,133 @@
+/**
+ * A typed client for the Thalassa Cloud KMS API (`shared/design/thalassa-kms-api.md`) on undici.
+ * Knows nothing of cdktf or Terraform; usable on its own.
+ */
+import { resolveApiConfig, type ApiClientOptions, type ApiConfig } from './config';
+import { Transport, type CallOptions } from './transport';
+import type {
+  CreateKmsKeyRequest, DecryptResult, EncryptResult, KeyListFilter, KmsKey, KmsSummary, RotationSettings, SignRequest, SignResult,
+} from './types';
+
+/** What `GET /v1/kms/{region}/wrapping-key` answers. */
+export interface WrappingKeyAnswer {
+  readonly publicKey: string;
+  readonly algorithm?: string;
+}
+
+export class KmsClient {
+  /** Settings from `options`, falling back to the THALASSA_* environment variables. */
+  public static fromEnvironment(options: ApiClientOptions = {}): KmsClient {
+    return new KmsClient(resolveApiConfig(options));
+  }
+
+  private readonly transport: Transport;
+
+  constructor(public readonly config: ApiConfig) {
+    this.transport = new Transport(config);
+  }
+
+  /** Closes the keep-alive connections. */
+  public close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  public summary(): Promise<KmsSummary> {
+    return this.read('GET', 'v1/kms/summary');
+  }
+
+  /** The region's wrapping key. Accepts a bare PEM body as well as the JSON form. */
+  public async wrappingKey(region: string): Promise<WrappingKeyAnswer> {
+    const answer = await this.read<WrappingKeyAnswer | string>('GET', `${keysBase(region, '')}wrapping-key`, { region });
+    return typeof answer === 'string' ? { publicKey: answer } : answer;
+  }
+
+  public async listKeys(region: string, filter: KeyListFilter = {}): Promise<KmsKey[]> {
+    const query = new URLSearchParams();
+    if (filter.name !== undefined) query.set('name', filter.name);
+    if (filter.slug !== undefined) query.set('slug', filter.slug);
+    if (filter.identity !== undefined) query.set('identity', filter.identity);
+    for (const [k, v] of Object.entries(filter.labels ?? {})) query.append(`matchLabels[${k}]`, v);
+    const keys = await this.transport.call<KmsKey[]>('GET', keysBase(region), { query, retry: 'always', context: { region } });
+    return Array.isArray(keys) ? keys : [];
+  }
+
+  /**
+   * The key with exactly this name in the region, or undefined. Filters on the server and checks again here,
+   * since a server may match names loosely.
+   */
+  public async findKeyByName(region: string, name: string): Promise<KmsKey | undefined> {
+    return (await this.listKeys(region, { name })).find((key) => key.name === name);
+  }
+
+  /** By identity or slug. */
+  public getKey(region: string, id: string): Promise<KmsKey> {
+    return this.read('GET', keyPath(region, id), { region, key: id });
+  }
+
+  /**
+   * Creates (or, with `importKeyMaterial`, imports) a key. Never re-sent after the server may have acted on
+   * it: an `ApiError` with `outcomeUnknown` means "look the key up before trying again".
+   */
+  public createKey(region: string, request: CreateKmsKeyRequest): Promise<KmsKey> {
+    return this.transport.call('POST', keysBase(region), { body: request, retry: 'unsent-only', context: { region, key: request.name } });
+  }
+
+  /** Schedules deletion (the key is `pending_deletion` for 30 days and can be restored). */
+  public async deleteKey(region: string, id: string): Promise<void> {
+    await this.write('DELETE', keyPath(region, id), undefined, { region, key: id });
+  }
+
+  public async cancelDeletion(region: string, id: string): Promise<void> {
+    await this.write('DELETE', `${keyPath(region, id)}/cancel-deletion`, undefined, { region, key: id });
+  }
+
+  public updateRotation(region: string, id: string, settings: RotationSettings): Promise<KmsKey> {
+    return this.write('PATCH', `${keyPath(region, id)}/rotation`, settings, { region, key: id });
+  }
+
+  /** Creates a new key version. Not retried: a retry could rotate twice. */
+  public rotateKey(region: string, id: string): Promise<KmsKey> {
+    return this.transport.call('POST', `${keyPath(region, id)}/rotate`, { retry: 'unsent-only', context: { region, key: id } });
+  }
+
+  /** `{version: PEM}` for asymmetric keys. */
+  public async publicKeys(region: string, id: string, version?: number): Promise<Record<string, string>> {
+    const query = version === undefined ? undefined : new URLSearchParams({ version: String(version) });
+    const answer = await this.transport.call<{ keys?: Record<string, string> }>('GET', `${keyPath(region, id)}/public-key`, { query, retry: 'always', context: { region, key: id } });
+    return answer?.keys ?? {};
+  }
+
+  /** Encrypts base64 `plaintext`. */
+  public encrypt(region: string, id: string, plaintext: string, keyVersion?: number): Promise<EncryptResult> {
+    return this.write('POST', `${keyPath(region, id)}/encrypt`, { plaintext, keyVersion }, { region, key: id });
+  }
+
+  public decrypt(region: string, id: string, ciphertext: string): Promise<DecryptResult> {
+    return this.write('POST', `${keyPath(region, id)}/decrypt`, { ciphertext }, { region, key: id });
+  }
+
+  public sign(region: string, id: string, request: SignRequest): Promise<SignResult> {
+    return this.write('POST', `${keyPath(region, id)}/sign`, request, { region, key: id });
+  }
+
+  public verify(region: string, id: string, request: { input: string; signature: string; hashAlgorithm?: string }): Promise<{ valid: boolean }> {
+    return this.write('POST', `${keyPath(region, id)}/verify`, request, { region, key: id });
+  }
+
+  private read<T>(method: 'GET', path: string, context?: CallOptions['context']): Promise<T> {
+    return this.transport.call<T>(method, path, { retry: 'always', context });
+  }
+
+  // Idempotent writes: repeating them leaves the same state, so they retry like reads.
+  private write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, context: CallOptions['context']): Promise<T> {
+    return this.transport.call<T>(method, path, { body, retry: 'always', context });
+  }
+}
+
+function keysBase(region: string, suffix = 'keys'): string {
+  return `v1/kms/${encodeURIComponent(region)}/${suffix}`;
+}
+
+function keyPath(region: string, id: string): string {
+  return `${keysBase(region)}/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,88 @@
+/** What the commands that talk to the API share: the client, region and key-value options, and output. */
+import { KmsClient, type KmsKey } from '../../api';
+import { FINGERPRINT_ANNOTATION, FINGERPRINT_PATTERN } from '../../material';
+import { requireString, UsageError, type CliIo, type OptionsConfig, type ParsedOptions } from '../command';
+
+export const API_ENV_HELP = `Environment:
+  THALASSA_API_ENDPOINT   API base URL (default https://api.thalassa.cloud; http:// only to loopback)
+  THALASSA_API_TOKEN      Personal access token (sent as "Authorization: Token …"), or
+  THALASSA_ACCESS_TOKEN   OIDC access token (sent as "Bearer …"), or
+  THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET   OIDC client-credentials grant at {endpoint}/oidc/token
+  THALASSA_ORGANISATION   Organisation identity (required)
+  THALASSA_PROJECT_ID     Project identity (optional)
+  HTTPS_PROXY, NO_PROXY   Proxy settings, honoured
+`;
+
+export const REGION_OPTION: OptionsConfig = { region: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } };
+
+/** A client configured from the environment; `--verbose` logs one line per request to stderr. */
+export function clientFor(options: ParsedOptions, io: CliIo): KmsClient {
+  return KmsClient.fromEnvironment({ env: io.env, log: options.verbose ? (line) => io.stderr(`http: ${line}\n`) : undefined });
+}
+
+/** Runs `body` with a client and closes its connections afterwards. */
+export async function withClient<T>(options: ParsedOptions, io: CliIo, body: (client: KmsClient) => Promise<T>): Promise<T> {
+  const client = clientFor(options, io);
+  try {
+    return await body(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** `--region`, checked to be a slug so it cannot smuggle a path. */
+export function regionOption(options: ParsedOptions): string {
+  const region = requireString(options, 'region');
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
+    throw new UsageError(`--region must be a region slug such as nl-01; received ${JSON.stringify(region.slice(0, 64))}.`);
+  }
+  return region;
+}
+
+export function fingerprintOption(options: ParsedOptions): string {
+  const fingerprint = requireString(options, 'fingerprint');
+  // Pre-wrapped symmetric keys carry a user-chosen identifier (such as an HSM's check value) instead.
+  if (!FINGERPRINT_PATTERN.test(fingerprint) && !/^[A-Za-z0-9][A-Za-z0-9:._-]{5,127}$/.test(fingerprint)) {
+    throw new UsageError(`--fingerprint must be spki-sha256:<64 hex>, hmac-sha256:<64 hex>, or a stable identifier of 6..128 characters from [A-Za-z0-9:._-]; received ${fingerprint.length} characters that do not fit.`);
+  }
+  return fingerprint;
+}
+
+/** Repeated `--NAME k=v` options as a map; a repeated key is a usage error. */
+export function keyValueOptions(options: ParsedOptions, name: string): Record<string, string> | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const result: Record<string, string> = {};
+  for (const item of (Array.isArray(raw) ? raw : [raw]).map(String)) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new UsageError(`--${name} takes key=value; received ${JSON.stringify(item.slice(0, 64))}.`);
+    const key = item.slice(0, at);
+    if (Object.prototype.hasOwnProperty.call(result, key)) throw new UsageError(`--${name} ${key} is given twice.`);
+    result[key] = item.slice(at + 1);
+  }
+  return result;
+}
+
+/** A key for humans: one aligned line per field. */
+export function describeKey(key: KmsKey): string {
+  const rows: [string, string | undefined][] = [
+    ['identity', key.identity],
+    ['name', key.name],
+    ['type', key.keyType],
+    ['status', key.status],
+    ['imported', key.imported === undefined ? undefined : String(key.imported)],
+    ['fingerprint', key.annotations?.[FINGERPRINT_ANNOTATION]],
+    ['allowRotation', key.allowRotation === undefined ? undefined : String(key.allowRotation)],
+    ['rotation', key.keyRotationEnabled ? `every ${key.rotationPeriodInDays ?? '?'} days` : 'off'],
+    ['latestVersion', key.latestVersion === undefined ? undefined : String(key.latestVersion)],
+    ['description', key.description || undefined],
+    ['labels', key.labels && Object.keys(key.labels).length ? Object.entries(key.labels).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
+    ['createdAt', key.createdAt],
+    ['deletion', key.deletionScheduledAt],
+  ];
+  return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n') + '\n';
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { importKey } from '../../api';
+import { importableKeyType } from '../../key-types';
+import { parseWrapHash } from '../../wrapping';
+import { ExitCode, optionalString, requireString, UsageError, type Command, type ParsedOptions } from '../command';
+import { API_ENV_HELP, describeKey, fingerprintOption, keyValueOptions, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
+
+export const importCommand: Command = {
+  name: 'import',
+  options: {
+    ...REGION_OPTION,
+    name: { type: 'string' },
+    'key-type': { type: 'string' },
+    'wrapped-file': { type: 'string' },
+    'wrapped-env': { type: 'string' },
+    fingerprint: { type: 'string' },
+    hash: { type: 'string' },
+    'allow-rotation': { type: 'boolean' },
+    description: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    annotation: { type: 'string', multiple: true },
+    'export-allowed': { type: 'boolean' },
+  },
+  help: `Usage: thalassa-byok import --region R --name N --key-type T (--wrapped-file F | --wrapped-env VAR)
+                            --fingerprint FP [--hash H] [--allow-rotation] [--description D]
+                            [--label k=v ...] [--annotation k=v ...] [--export-allowed] [--json] [--verbose]
+
+Imports a wrapped key (POST /v1/kms/{region}/keys with importKeyMaterial) and records its fingerprint in
+the annotation cdktf-thalassa-byok/fingerprint. This is the command the ImportedKmsKey provisioner runs.
+
+Idempotent: if a key with this name already exists and carries the same fingerprint, it is adopted (and its
+scheduled deletion cancelled, if any) and the command succeeds; if it carries another fingerprint, or none,
+nothing is changed and the command exits 3. When a create's answer is lost (timeout, reset, 5xx), the key is
+looked up by name before anything is sent again, so a retried import never makes two keys.
+
+  --region R            Region slug, e.g. nl-01
+  --name N              Key name (unique in the region, including keys pending deletion)
+  --key-type T          An importable key type (not hmac*)
+  --wrapped-file F      File holding the wrapped blob (base64 text or binary), as "thalassa-byok wrap --out" writes
+  --wrapped-env VAR     Or: environment variable holding the wrapped blob as base64
+  --fingerprint FP      The material's fingerprint (thalassa-byok fingerprint)
+  --hash H              The OAEP hash the blob was wrapped with (default sha256)
+  --allow-rotation      Allow rotation of the imported key (can never be changed later)
+  --description D, --label k=v, --annotation k=v, --export-allowed   Key settings (immutable)
+  --json                Print the result as JSON
+  --verbose, -v         Log each HTTP request (method, path, status) to stderr
+
+${API_ENV_HELP}
+Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs to another key (nothing changed).
+`,
+  async run(options, io) {
+    const region = regionOption(options);
+    const name = requireString(options, 'name');
+    const keyType = importableKeyType(requireString(options, 'key-type')).name;
+    const fingerprint = fingerprintOption(options);
+    const hashFunction = parseWrapHash(optionalString(options, 'hash'));
+    const labels = keyValueOptions(options, 'label');
+    const annotations = keyValueOptions(options, 'annotation');
+    const importKeyMaterial = readWrappedBlob(options, io.env);
+    io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
+    const outcome = await withClient(options, io, (client) => importKey(client, {
+      region, name, keyType, importKeyMaterial, fingerprint, hashFunction,
+      allowRotation: options['allow-rotation'] === true,
+      description: optionalString(options, 'description'),
+      labels, annotations,
+      exportAllowed: options['export-allowed'] === true,
+    }, { progress: (line) => io.stderr(`${line}\n`) }));
+    const verb = outcome.action === 'created' ? 'Imported' : outcome.restored ? 'Adopted (deletion cancelled)' : 'Adopted existing';
+    if (options.json) {
+      printJson(io, { action: outcome.action, restored: outcome.action === 'adopted' ? outcome.restored : false, key: outcome.key });
+    } else {
+      io.stdout(`${verb} key ${outcome.key.identity} ("${name}") in ${region}.\n${describeKey(outcome.key)}`);
+    }
+    return ExitCode.OK;
+  },
+};
+
+/** The blob as base64, validated; never echoed. */
+function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): string {
+  const file = optionalString(options, 'wrapped-file');
+  const variable = optionalString(options, 'wrapped-env');
+  if ((file === undefined) === (variable === undefined)) throw new UsageError('Give exactly one of --wrapped-file F or --wrapped-env VAR.');
+  let data: Buffer;
+  if (file !== undefined) {
+    try {
+      data = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`Cannot read the wrapped blob from ${file} (${(err as NodeJS.ErrnoException).code}). Was the stack synthesized (cdktf synth) on this machine?`);
+    }
+  } else {
+    const value = env[variable as string];
+    if (!value) throw new UsageError(`Environment variable ${variable} is not set or empty; it should hold the wrapped blob as base64.`);
+    data = Buffer.from(value, 'latin1');
+  }
+  const text = data.toString('latin1').replace(/\s+/g, '');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return text;
+  if (variable !== undefined) throw new UsageError(`Environment variable ${variable} does not hold base64 (${text.length} characters).`);
+  return data.toString('base64');
+}
