@@ -167,20 +167,24 @@ export class CanonicalKeyMaterial {
   /** `spki-sha256:…` or `hmac-sha256:…`; safe to store and print. */
   public readonly fingerprint: string;
   readonly #bytes: Buffer;
+  #destroyed = false;
 
   constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
     this.#bytes = canonical;
     this.fingerprint = fingerprintCanonical(canonical, keyType);
   }
 
-  /** The canonical bytes themselves (not a copy). Hand them only to `wrap`. */
+  /** The canonical bytes themselves (not a copy). Hand them only to `wrap`. Throws after {@link destroy}. */
   public bytes(): Buffer {
+    // Zeroed bytes still look like a valid symmetric key: handing them out would wrap (and import) a known key.
+    if (this.#destroyed) throw new Error(`${this.toString()} was destroyed; load the material again.`);
     return this.#bytes;
   }
 
   /** Overwrites the bytes with zeros; the object is unusable afterwards. */
   public destroy(): void {
     this.#bytes.fill(0);
+    this.#destroyed = true;
   }
 
   public toString(): string {
