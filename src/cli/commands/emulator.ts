@@ -1,0 +1,77 @@
+import { createWriteStream } from 'node:fs';
+import { startEmulator } from '../../emulator';
+import { ExitCode, optionalString, UsageError, type Command, type ParsedOptions } from '../command';
+
+function strings(options: ParsedOptions, name: string): string[] | undefined {
+  const value = options[name];
+  if (value === undefined) return undefined;
+  return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`--port must be an integer from 0 to 65535; received ${JSON.stringify(text.slice(0, 16))}.`);
+  return Number(text);
+}
+
+/** `thalassa-byok emulator`: runs the local KMS emulator until SIGINT or SIGTERM. */
+export const emulatorCommand: Command = {
+  name: 'emulator',
+  options: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    token: { type: 'string', multiple: true },
+    region: { type: 'string', multiple: true },
+    faults: { type: 'string' },
+    log: { type: 'string' },
+  },
+  help: `Usage: thalassa-byok emulator [--host 127.0.0.1] [--port N|0] [--data-dir DIR] [--token T ...]
+                              [--region R ...] [--faults SPEC] [--log FILE]
+
+Runs a local Thalassa Cloud KMS with real cryptography. Prints its base URL (use it as THALASSA_API_ENDPOINT)
+on one line once it is listening, and runs until SIGINT or SIGTERM.
+
+  --host H          Address to listen on (default 127.0.0.1)
+  --port N          Port; 0 picks a free one (default 0)
+  --data-dir DIR    Keep state (wrapping keys, keys, material) in DIR, owner-only; default: memory only
+  --token T         Accept only this token (repeatable); default: any non-empty token
+  --region R        A region that exists (repeatable; default nl-01)
+  --faults SPEC     Inject faults, e.g. "seed=7;429=0.1,retry-after=1;reset=0.05" (see docs/emulator.md)
+  --log FILE        Append the request log to FILE (mode 0600) instead of stderr
+
+The data directory holds private keys: it is for development and tests only.
+Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
+`,
+  async run(options, io) {
+    const port = parsePort(optionalString(options, 'port'));
+    const logFile = optionalString(options, 'log');
+    const logStream = logFile === undefined ? undefined : createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    const log = logStream ? (line: string): void => void logStream.write(`${line}\n`) : (line: string): void => io.stderr(`${line}\n`);
+    try {
+      const emulator = await startEmulator({
+        host: optionalString(options, 'host'),
+        port,
+        dataDir: optionalString(options, 'data-dir'),
+        tokens: strings(options, 'token'),
+        regions: strings(options, 'region'),
+        faults: optionalString(options, 'faults'),
+        log,
+      });
+      io.stdout(`${emulator.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await emulator.close();
+      return ExitCode.OK;
+    } finally {
+      if (logStream) await new Promise<void>((resolve) => logStream.end(resolve));
+    }
+  },
+};

@@ -1,0 +1,72 @@
+/**
+ * Shared pieces of the emulator tests: HTTP calls over real sockets (Node's fetch), the openssl command line,
+ * and temporary folders. Not a test file itself.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ORG = 'org-test';
+export const TOKEN = 'test-token';
+export const REGION = 'nl-01';
+
+/** A response, read fully. */
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests look into response bodies freely
+  readonly json: any;
+}
+
+/** Options for {@link call}. `null` for token/org sends no such header. */
+export interface CallOptions {
+  readonly body?: unknown;
+  readonly rawBody?: string | Buffer;
+  readonly token?: string | null;
+  readonly scheme?: 'Token' | 'Bearer';
+  readonly org?: string | null;
+  readonly project?: string;
+  readonly headers?: Record<string, string>;
+}
+
+/** One HTTP request to the emulator. */
+export async function call(baseUrl: string, method: string, path: string, options: CallOptions = {}): Promise<ApiResponse> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  const token = options.token === undefined ? TOKEN : options.token;
+  if (token !== null) headers.authorization = `${options.scheme ?? 'Token'} ${token}`;
+  const org = options.org === undefined ? ORG : options.org;
+  if (org !== null) headers['x-organisation-identity'] = org;
+  if (options.project !== undefined) headers['x-project-identity'] = options.project;
+  let body: string | Buffer | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] = 'application/json';
+  }
+  const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Runs openssl; returns stdout. */
+export function openssl(args: string[], cwd: string): Buffer {
+  return execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A fresh owner-only temporary folder; `cleanup` removes it. */
+export function tempDir(prefix = 'thalassa-emulator-test-'): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** The `/v1/kms/{region}/keys` path, with an optional suffix. */
+export function keysPath(suffix = '', region = REGION): string {
+  return `/v1/kms/${region}/keys${suffix}`;
+}
