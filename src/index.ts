@@ -8,3 +8,4 @@ export { ByokError } from './errors';
 export * from './key-types';
 export * from './material';
 export * from './wrapping';
+export * from './constructs';

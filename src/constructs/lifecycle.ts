@@ -1,0 +1,130 @@
+/**
+ * The Terraform wiring of an imported key, built once and rendered by two thin adapters: Terraform's built-in
+ * `terraform_data` (the default) and `null_resource` from the hashicorp/null provider. Both get the same
+ * replace triggers and the same provisioners; only where a destroy provisioner reads its recorded values from
+ * differs (`self.input.*` versus `self.triggers.*`).
+ */
+import { DataResource, TerraformProvider, TerraformStack, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle, type ITerraformDependable } from 'cdktf';
+import { NullProvider } from '@cdktf/provider-null/lib/provider';
+import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
+import type { Construct } from 'constructs';
+
+/** Which Terraform resource carries the key's lifecycle. */
+export type LifecycleResourceType = 'terraform_data' | 'null_resource';
+
+/** A replace-trigger value. Maps are label/annotation maps. */
+export type TriggerValue = string | number | boolean | Readonly<Record<string, string>>;
+
+/**
+ * One argument of a provisioner's command line: a literal, or `prefix` followed by a value the resource
+ * recorded at create (the only kind of reference Terraform allows in a destroy provisioner).
+ */
+export type Argument = string | { readonly recorded: string; readonly prefix?: string };
+
+/** Everything Terraform needs to know about one lifecycle resource, independent of its resource type. */
+export interface LifecycleSpec {
+  /** Any change here replaces the resource. Never holds the wrapped blob or material. */
+  readonly triggers: Readonly<Record<string, TriggerValue>>;
+  /** The trigger keys the destroy provisioner reads back from the resource itself. */
+  readonly recorded: readonly string[];
+  /** The full command line (executable first) run once when the resource is created. */
+  readonly onCreate: readonly string[];
+  /** The full command line run when the resource is destroyed, if anything should happen then. */
+  readonly onDestroy?: readonly Argument[];
+}
+
+/** Terraform meta-arguments the adapters pass through. */
+export interface LifecycleMeta {
+  readonly lifecycle?: TerraformResourceLifecycle;
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/**
+ * Escapes Terraform template sequences: in Terraform's JSON syntax every string is a template, so a
+ * description containing `${` would otherwise be evaluated as an expression.
+ */
+export function escapeTemplate(value: string): string {
+  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+}
+
+/** JSON with object keys sorted at every level: the same settings always give the same text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Turns a command line into a local-exec provisioner that involves no shell: Terraform runs `interpreter`
+ * with `command` appended as its last argument, so every element reaches the program verbatim and nothing is
+ * ever quoted, split or expanded.
+ */
+function localExec(argv: readonly string[], when?: 'destroy'): LocalExecProvisioner {
+  if (argv.length < 2) throw new RangeError('A provisioner command line needs an executable and at least one argument.');
+  return {
+    type: 'local-exec',
+    interpreter: argv.slice(0, -1),
+    command: argv[argv.length - 1],
+    ...(when === undefined ? {} : { when }),
+  };
+}
+
+function provisioners(spec: LifecycleSpec, recordedRef: (key: string) => string): LocalExecProvisioner[] {
+  const list = [localExec(spec.onCreate.map(escapeTemplate))];
+  if (spec.onDestroy !== undefined) {
+    list.push(localExec(spec.onDestroy.map((a) => (typeof a === 'string' ? escapeTemplate(a) : `${escapeTemplate(a.prefix ?? '')}${recordedRef(a.recorded)}`)), 'destroy'));
+  }
+  return list;
+}
+
+function escapeTrigger(value: TriggerValue): TriggerValue {
+  if (typeof value === 'string') return escapeTemplate(value);
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapeTemplate(v)]));
+  return value;
+}
+
+/** Renders `spec` as a `terraform_data` resource; the destroy provisioner reads `self.input.*`. */
+export function terraformDataResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): DataResource {
+  const triggers = Object.fromEntries(Object.entries(spec.triggers).map(([k, v]) => [k, escapeTrigger(v)]));
+  return new DataResource(scope, id, {
+    triggersReplace: triggers,
+    // `input` is what a destroy provisioner may read (Terraform allows it only `self`); it repeats triggers.
+    input: spec.recorded.length === 0 ? undefined : Object.fromEntries(spec.recorded.map((k) => [k, triggers[k]])),
+    provisioners: provisioners(spec, (k) => `\${self.input.${k}}`),
+    ...meta,
+  });
+}
+
+/**
+ * Renders `spec` as a `null_resource`; its `triggers` is a map of strings, so non-string settings are JSON
+ * text, and the destroy provisioner reads `self.triggers.*`. Adds a `null` provider to the stack if it has none.
+ */
+export function nullResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): NullResource {
+  ensureNullProvider(scope);
+  const triggers = Object.fromEntries(
+    Object.entries(spec.triggers).map(([k, v]) => [k, escapeTemplate(typeof v === 'string' ? v : canonicalJson(v))]),
+  );
+  return new NullResource(scope, id, {
+    triggers,
+    provisioners: provisioners(spec, (k) => `\${self.triggers.${k}}`),
+    ...meta,
+  });
+}
+
+/** Renders `spec` with the adapter for `type`. */
+export function lifecycleResource(type: LifecycleResourceType, scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): TerraformResource {
+  return type === 'null_resource' ? nullResource(scope, id, spec, meta) : terraformDataResource(scope, id, spec, meta);
+}
+
+const NULL_PROVIDER_ID = 'thalassa-byok-null-provider';
+
+function ensureNullProvider(scope: Construct): void {
+  const stack = TerraformStack.of(scope);
+  const present = stack.node
+    .findAll()
+    .some((c) => TerraformProvider.isTerraformProvider(c) && c.terraformResourceType === 'null');
+  if (!present) new NullProvider(stack, NULL_PROVIDER_ID);
+}
