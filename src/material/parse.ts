@@ -4,7 +4,7 @@
  *
  * Inputs are handled as bytes throughout; error messages describe inputs by size and shape only.
  */
-import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 
@@ -102,11 +102,12 @@ function autoSymmetric(bytes: Buffer, type: SymmetricKeyType): Buffer {
     // Random key bytes that all happen to be hex or base64 characters are vanishingly unlikely (< 2^-80):
     // such an input is almost surely text of the wrong length, and taking it as raw bytes would silently
     // import the wrong key. Ask the user to say which they mean.
-    if (text !== undefined && BASE64.test(text)) {
+    // Trimmed: a trailing newline must not turn 31 base64 characters into "32 raw bytes".
+    if (text !== undefined && BASE64.test(text.trim())) {
       throw new KeyMaterialError(
         'MATERIAL_FORMAT',
         `Key material for ${type.name} is ${bytes.length} bytes of text, which fits as raw bytes but looks like ` +
-          `hex or base64 of a ${text.length}-character string. A ${type.sizeBytes}-byte key is ` +
+          `hex or base64 of a ${text.trim().length}-character string. A ${type.sizeBytes}-byte key is ` +
           `${type.sizeBytes * 2} hex or ${base64Length(type.sizeBytes)} base64 characters; if these really are the raw ` +
           `key bytes, set format: 'raw' (CLI: --format raw).`,
       );
@@ -166,7 +167,9 @@ function detectAsymmetricFormat(bytes: Buffer, type: ImportableKeyType): Materia
 
 function fromPem(bytes: Buffer, type: ImportableKeyType, options: MaterialParseOptions): KeyObject {
   const text = asText(bytes);
-  const label = text && /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
+  // The private key's block, not just the first one: `openssl ecparam -genkey` writes EC PARAMETERS before it.
+  const labels = text ? [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]) : [];
+  const label = labels.find((l) => /PRIVATE KEY$/.test(l)) ?? labels[0];
   if (!text || !label) throw formatError(type, 'a PEM private key', describeInput(bytes));
   if (/PUBLIC KEY|CERTIFICATE/.test(label)) throw notPrivate(type, `a PEM "${label}"`);
   if (!/PRIVATE KEY$/.test(label)) throw formatError(type, 'a PEM private key (PRIVATE KEY, ENCRYPTED PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)', `a PEM "${label}"`);
@@ -191,12 +194,21 @@ function fromDer(bytes: Buffer, type: ImportableKeyType, options: MaterialParseO
   const attempts: ({ type: 'pkcs8' | 'pkcs1' | 'sec1' })[] = [{ type: 'pkcs8' }];
   if (type.category === 'rsa') attempts.push({ type: 'pkcs1' });
   if (type.category === 'ecdsa') attempts.push({ type: 'sec1' });
+  let encrypted = false;
   for (const attempt of attempts) {
     try {
       return createPrivateKey({ key: bytes, format: 'der', type: attempt.type });
-    } catch {
-      // try the next structure
+    } catch (err) {
+      // an EncryptedPrivateKeyInfo parses far enough for OpenSSL to ask for its passphrase
+      if ((err as { code?: string }).code === 'ERR_MISSING_PASSPHRASE') encrypted = true;
     }
+  }
+  if (encrypted && options.passphrase === undefined) {
+    throw new KeyMaterialError(
+      'MATERIAL_PASSPHRASE_MISSING',
+      `The ${type.name} key is an encrypted PKCS#8 DER and no passphrase was given. ` +
+        `Set passphraseEnv to the name of an environment variable holding it (CLI: --passphrase-env VAR).`,
+    );
   }
   if (options.passphrase !== undefined) {
     try {
@@ -205,7 +217,8 @@ function fromDer(bytes: Buffer, type: ImportableKeyType, options: MaterialParseO
       throw wrongPassphrase(type, options);
     }
   }
-  if (isPublicDer(bytes)) throw notPrivate(type, 'a DER public key');
+  const publicDer = describePublicDer(bytes);
+  if (publicDer !== undefined) throw notPrivate(type, publicDer);
   throw formatError(type, expectedAsymmetric(type), `${bytes.length} bytes that are not a DER private key`);
 }
 
@@ -304,12 +317,21 @@ function asText(bytes: Buffer): string | undefined {
   return bytes.toString('latin1');
 }
 
-function isPublicDer(bytes: Buffer): boolean {
+/** 'a DER …' when the bytes are a public key (SPKI or PKCS#1) or a certificate; undefined otherwise. */
+function describePublicDer(bytes: Buffer): string | undefined {
+  for (const type of ['spki', 'pkcs1'] as const) {
+    try {
+      createPublicKey({ key: bytes, format: 'der', type });
+      return `a DER public key (${type === 'spki' ? 'SubjectPublicKeyInfo' : 'PKCS#1 RSAPublicKey'})`;
+    } catch {
+      // not this structure
+    }
+  }
   try {
-    createPublicKey({ key: bytes, format: 'der', type: 'spki' });
-    return true;
+    new X509Certificate(bytes);
+    return 'a DER X.509 certificate';
   } catch {
-    return false;
+    return undefined;
   }
 }
 

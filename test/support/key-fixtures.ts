@@ -48,13 +48,13 @@ export function pemMarker(edge: 'BEGIN' | 'END', label: string): string {
 
 const keyPairs = new Map<string, Promise<{ privateKey: KeyObject; publicKey: KeyObject }>>();
 
-/** A generated key pair, memoized by its description (e.g. `rsa:2048`, `ec:P-384`, `ed25519`). */
+/** A generated key pair, memoized by its description (e.g. `rsa:2048`, `ec:P-384`, `ed25519`; `rsa:2048#b` is another key). */
 export function keyPair(spec: string): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   let pair = keyPairs.get(spec);
   if (pair === undefined) {
     pair = new Promise((resolve, reject) => {
       const done = (err: Error | null, publicKey: KeyObject, privateKey: KeyObject) => (err ? reject(err) : resolve({ publicKey, privateKey }));
-      const [kind, param] = spec.split(':');
+      const [kind, param] = spec.split('#')[0].split(':');
       if (kind === 'rsa') generateKeyPair('rsa', { modulusLength: Number(param) }, done);
       else if (kind === 'ec') generateKeyPair('ec', { namedCurve: param }, done);
       else if (kind === 'ed25519') generateKeyPair('ed25519', {}, done);
