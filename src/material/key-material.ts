@@ -139,13 +139,16 @@ class EnvKeyMaterial extends KeyMaterial {
 
 class BytesKeyMaterial extends KeyMaterial {
   public readonly source = 'bytes in memory';
+  // A #private field: a TypeScript `private` is an ordinary property that spreads, clones and inspects.
+  readonly #bytes: Buffer;
 
-  constructor(private readonly bytes: Buffer, options: KeyMaterialOptions) {
+  constructor(bytes: Buffer, options: KeyMaterialOptions) {
     super(options);
+    this.#bytes = bytes;
   }
 
   protected read(): Buffer {
-    return Buffer.from(this.bytes);
+    return Buffer.from(this.#bytes);
   }
 
   public [inspect.custom](): string {

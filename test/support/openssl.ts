@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Runs `openssl args…` and returns its stdout; throws with stderr when it fails. */
+/** (`env` defaults to the test's process.env: jest's copy of it, which child processes would not see otherwise.) */
 export function openssl(args: readonly string[], options: { input?: string | Buffer; cwd?: string } = {}): Buffer {
   try {
-    return execFileSync('openssl', args, { input: options.input, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
+    return execFileSync('openssl', args, { input: options.input, cwd: options.cwd, env: { ...process.env }, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 24 });
   } catch (err) {
     const e = err as { stderr?: Buffer; status?: number };
     throw new Error(`openssl ${args[0]} failed (exit ${e.status}): ${e.stderr?.toString().trim()}`);
