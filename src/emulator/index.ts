@@ -11,7 +11,7 @@ import { EmulatorHttpServer } from './server';
 import { StateStore } from './store';
 
 export { EmulatorError } from './errors';
-export { FaultSpecError, parseFaultSpec, type FaultKind, type FaultRule, type FaultSpec } from './faults';
+export { FaultInjector, FaultSpecError, parseFaultSpec, type FaultDecision, type FaultKind, type FaultRule, type FaultSpec } from './faults';
 export { formatLogLine, type RequestLogEntry } from './request-log';
 export { DELETION_WINDOW_DAYS, slugOf, type KmsKeyView } from './kms';
 export { MAX_BODY_BYTES } from './server';
