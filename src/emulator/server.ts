@@ -122,6 +122,10 @@ export class EmulatorHttpServer {
         if (!res.headersSent) res.destroy();
       });
     });
+    // Longer than clients' own idle timeouts (undici: 4 s), so a client never reuses a socket the emulator is
+    // closing. With Node's 5 s default, a test that blocks its event loop (the emulator often runs in the
+    // test's own process) can send on a socket whose close is already due, and see a spurious reset.
+    this.#server.keepAliveTimeout = 30_000;
   }
 
   /** Starts listening; resolves with the bound address. */

@@ -2,10 +2,11 @@
  * Shared pieces of the emulator tests: HTTP calls over real sockets (Node's fetch), the openssl command line,
  * and temporary folders. Not a test file itself.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export const ORG = 'org-test';
 export const TOKEN = 'test-token';
@@ -55,9 +56,15 @@ export async function call(baseUrl: string, method: string, path: string, option
   return { status: res.status, headers: res.headers, text, json };
 }
 
-/** Runs openssl; returns stdout. */
-export function openssl(args: string[], cwd: string): Buffer {
-  return execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs openssl; resolves with stdout. Asynchronous on purpose: an emulator in this process must keep serving
+ * (and its sockets' timers keep running) while openssl generates an RSA-4096 key.
+ */
+export async function openssl(args: string[], cwd: string): Promise<Buffer> {
+  const { stdout } = await execFileAsync('openssl', args, { cwd, encoding: 'buffer' });
+  return stdout;
 }
 
 /** A fresh owner-only temporary folder; `cleanup` removes it. */

@@ -30,39 +30,39 @@ afterAll(async () => {
   dir?.cleanup();
 });
 
-/** Makes canonical material for a type with openssl; returns its path and bytes. */
-function generateWithOpenssl(name: KeyTypeName, cwd: string): Buffer {
+/** Makes canonical material for a type with openssl; returns its bytes. */
+async function generateWithOpenssl(name: KeyTypeName, cwd: string): Promise<Buffer> {
   const type = KEY_TYPES[name];
   const out = `${name}.material`;
   switch (type.category) {
     case 'symmetric':
-      openssl(['rand', '-out', out, String(type.sizeBytes)], cwd);
+      await openssl(['rand', '-out', out, String(type.sizeBytes)], cwd);
       break;
     case 'rsa':
-      openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${type.modulusBits}`, '-out', `${name}.pem`], cwd);
+      await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${type.modulusBits}`, '-out', `${name}.pem`], cwd);
       break;
     case 'ecdsa':
-      openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${type.curve}`, '-out', `${name}.pem`], cwd);
+      await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${type.curve}`, '-out', `${name}.pem`], cwd);
       break;
     case 'eddsa':
-      openssl(['genpkey', '-algorithm', 'ED25519', '-out', `${name}.pem`], cwd);
+      await openssl(['genpkey', '-algorithm', 'ED25519', '-out', `${name}.pem`], cwd);
       break;
     default:
       throw new Error(`not importable: ${name}`);
   }
   if (type.category !== 'symmetric') {
-    openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${name}.pem`, '-outform', 'DER', '-out', out], cwd);
+    await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', `${name}.pem`, '-outform', 'DER', '-out', out], cwd);
   }
   return readFileSync(join(cwd, out));
 }
 
 /** Wraps a material file exactly as the API contract says, with openssl only. Returns base64 of the blob. */
-function wrapWithOpenssl(name: string, hash: string, cwd: string): string {
+async function wrapWithOpenssl(name: string, hash: string, cwd: string): Promise<string> {
   const eph = `${name}.eph`;
-  openssl(['rand', '-out', eph, '32'], cwd);
+  await openssl(['rand', '-out', eph, '32'], cwd);
   const ephHex = readFileSync(join(cwd, eph)).toString('hex');
-  openssl(['enc', '-id-aes256-wrap-pad', '-K', ephHex, '-iv', 'A65959A6', '-in', `${name}.material`, '-out', `${name}.kwp`], cwd);
-  openssl(['pkeyutl', '-encrypt', '-pubin', '-inkey', 'wk.pem', '-in', eph, '-out', `${name}.oaep`,
+  await openssl(['enc', '-id-aes256-wrap-pad', '-K', ephHex, '-iv', 'A65959A6', '-in', `${name}.material`, '-out', `${name}.kwp`], cwd);
+  await openssl(['pkeyutl', '-encrypt', '-pubin', '-inkey', 'wk.pem', '-in', eph, '-out', `${name}.oaep`,
     '-pkeyopt', 'rsa_padding_mode:oaep', '-pkeyopt', `rsa_oaep_md:${hash}`, '-pkeyopt', `rsa_mgf1_md:${hash}`], cwd);
   return Buffer.concat([readFileSync(join(cwd, `${name}.oaep`)), readFileSync(join(cwd, `${name}.kwp`))]).toString('base64');
 }
@@ -72,8 +72,8 @@ const HASHES = ['sha256', 'sha384', 'sha512', 'sha1'];
 describe.each(IMPORTABLE_KEY_TYPE_NAMES.map((name, i) => [name, HASHES[i % HASHES.length]] as const))('openssl-wrapped %s (%s)', (name, hash) => {
   it('imports, and the emulator holds exactly that key', async () => {
     const type = KEY_TYPES[name];
-    const material = generateWithOpenssl(name, dir.path);
-    const blob = wrapWithOpenssl(name, hash, dir.path);
+    const material = await generateWithOpenssl(name, dir.path);
+    const blob = await wrapWithOpenssl(name, hash, dir.path);
     const created = await call(emulator.url, 'POST', keysPath(), {
       body: { name: `interop-${name}`, keyType: name, importKeyMaterial: blob, hashFunction: hash, exportAllowed: true },
     });
