@@ -14,11 +14,20 @@ import {
   type CipherGCMTypes, constants, createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPair,
   KeyObject, privateDecrypt, publicEncrypt, randomBytes, sign, timingSafeEqual, verify,
 } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { KeyType, SymmetricKeyType } from '../key-types';
 import { badRequest } from './errors';
 
-const generateKeyPairAsync = promisify(generateKeyPair);
+/** A fresh private key, generated off the event loop (RSA-4096 takes a while). */
+export function generatePrivateKey(
+  spec: { type: 'rsa'; modulusLength: number } | { type: 'ec'; namedCurve: string } | { type: 'ed25519' },
+): Promise<KeyObject> {
+  return new Promise((resolve, reject) => {
+    const done = (err: Error | null, _publicKey: KeyObject, privateKey: KeyObject): void => (err ? reject(err) : resolve(privateKey));
+    if (spec.type === 'rsa') generateKeyPair('rsa', { modulusLength: spec.modulusLength }, done);
+    else if (spec.type === 'ec') generateKeyPair('ec', { namedCurve: spec.namedCurve }, done);
+    else generateKeyPair('ed25519', undefined, done);
+  });
+}
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -29,18 +38,12 @@ export async function generateMaterial(type: KeyType): Promise<Buffer> {
     case 'symmetric':
     case 'hmac':
       return randomBytes(type.sizeBytes);
-    case 'rsa': {
-      const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: type.modulusBits });
-      return privateKey.export({ format: 'der', type: 'pkcs8' });
-    }
-    case 'ecdsa': {
-      const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: type.namedCurve });
-      return privateKey.export({ format: 'der', type: 'pkcs8' });
-    }
-    case 'eddsa': {
-      const { privateKey } = await generateKeyPairAsync('ed25519', undefined);
-      return privateKey.export({ format: 'der', type: 'pkcs8' });
-    }
+    case 'rsa':
+      return (await generatePrivateKey({ type: 'rsa', modulusLength: type.modulusBits })).export({ format: 'der', type: 'pkcs8' });
+    case 'ecdsa':
+      return (await generatePrivateKey({ type: 'ec', namedCurve: type.namedCurve })).export({ format: 'der', type: 'pkcs8' });
+    case 'eddsa':
+      return (await generatePrivateKey({ type: 'ed25519' })).export({ format: 'der', type: 'pkcs8' });
   }
 }
 

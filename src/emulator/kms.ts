@@ -3,8 +3,7 @@
  * `shared/design/thalassa-kms-api.md` describes them. HTTP is `server.ts`'s business; this module takes parsed
  * bodies and returns plain objects, or throws an {@link EmulatorError}.
  */
-import { createPrivateKey, createPublicKey, generateKeyPair, KeyObject, randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
 import { importableKeyType, isKeyTypeName, KEY_TYPES, KeyTypeError, type KeyType } from '../key-types';
 import { KeyMaterialError, parseCanonicalMaterial } from '../material';
 import { parseWrapHash, unwrap, WrappingError } from '../wrapping';
@@ -12,8 +11,6 @@ import * as ops from './crypto-ops';
 import { badRequest, conflict, forbidden, notFound, unavailable } from './errors';
 import { base64Field, booleanField, integerField, stringField, stringMapField, type JsonObject } from './request-fields';
 import type { KeyStatus, StateStore, StoredKey, StoredKeyVersion } from './store';
-
-const generateKeyPairAsync = promisify(generateKeyPair);
 
 /** How long a deleted key stays recoverable. */
 export const DELETION_WINDOW_DAYS = 30;
@@ -352,7 +349,7 @@ export class Kms {
   private async loadOrCreateWrappingKey(region: string): Promise<KeyObject> {
     const stored = this.#store.state.wrappingKeys[region];
     if (stored !== undefined) return createPrivateKey(stored.privateKeyPem);
-    const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: WRAPPING_KEY_BITS });
+    const privateKey = await ops.generatePrivateKey({ type: 'rsa', modulusLength: WRAPPING_KEY_BITS });
     this.#store.state.wrappingKeys[region] = {
       privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
       createdAt: new Date().toISOString(),
