@@ -78,7 +78,7 @@ export function describeKey(key: KmsKey): string {
     ['description', key.description || undefined],
     ['labels', key.labels && Object.keys(key.labels).length ? Object.entries(key.labels).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
     ['createdAt', key.createdAt],
-    ['deletion', key.deletionScheduledAt],
+    ['deletion', key.deletionScheduledAt ?? undefined],
   ];
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n') + '\n';
 }
