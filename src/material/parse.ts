@@ -65,6 +65,12 @@ export function parseCanonicalMaterial(canonical: Uint8Array, type: ImportableKe
     if (bytes.length !== type.sizeBytes) throw lengthError(type, bytes.length, 'raw');
     return undefined;
   }
+  // OpenSSL ignores bytes after the outer SEQUENCE; an importer must not, or junk would be stored and
+  // exported as part of the key.
+  const encoded = derSequenceLength(bytes);
+  if (encoded !== undefined && encoded !== bytes.length) {
+    throw new KeyMaterialError('MATERIAL_FORMAT', `Expected exactly one PKCS#8 DER private key for ${type.name}; received ${bytes.length} bytes of which the key takes ${encoded}.`);
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: bytes, format: 'der', type: 'pkcs8' });
@@ -72,6 +78,18 @@ export function parseCanonicalMaterial(canonical: Uint8Array, type: ImportableKe
     throw new KeyMaterialError('MATERIAL_FORMAT', `Expected a PKCS#8 DER private key for ${type.name}; received ${bytes.length} bytes that are not PKCS#8 DER.`);
   }
   return checkPrivateKey(key, type);
+}
+
+/** The total length of a DER SEQUENCE starting at byte 0 (tag, length, content), or undefined if it is not one. */
+function derSequenceLength(bytes: Buffer): number | undefined {
+  if (bytes.length < 2 || bytes[0] !== 0x30) return undefined;
+  const first = bytes[1];
+  if (first < 0x80) return 2 + first;
+  const count = first & 0x7f;
+  if (count === 0 || count > 4 || bytes.length < 2 + count) return undefined;
+  let length = 0;
+  for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i];
+  return 2 + count + length;
 }
 
 function normalizeSymmetric(bytes: Buffer, type: SymmetricKeyType, format: MaterialFormat): Buffer {

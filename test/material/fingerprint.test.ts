@@ -2,12 +2,13 @@
  * Acceptance: fingerprints are stable across input formats of the same key, and equal what openssl computes
  * independently; loaded material prints and serializes without its bytes.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format, inspect } from 'node:util';
 import { KEY_TYPES, type ImportableKeyType } from '../../src/key-types';
 import {
+  parseCanonicalMaterial,
   fingerprintCanonical, FINGERPRINT_PATTERN, KeyMaterial, spkiFingerprint, SYMMETRIC_FINGERPRINT_LABEL,
 } from '../../src/material';
 import { WrappingKey } from '../../src/wrapping';
@@ -105,5 +106,14 @@ describe('fingerprints', () => {
       JSON.stringify({ ...source }),
     ].join('\n');
     expectNoLeak(renderings, key);
+  });
+});
+
+describe('parseCanonicalMaterial (what an importer checks after unwrapping)', () => {
+  it('accepts exactly one PKCS#8 DER key and refuses trailing bytes that OpenSSL would ignore', () => {
+    const der = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(parseCanonicalMaterial(der, KEY_TYPES['ecdsa-p256'])?.asymmetricKeyType).toBe('ec');
+    expect(() => parseCanonicalMaterial(Buffer.concat([der, Buffer.from([0, 1, 2])]), KEY_TYPES['ecdsa-p256']))
+      .toThrow(expect.objectContaining({ code: 'MATERIAL_FORMAT', message: expect.stringMatching(/exactly one PKCS#8 DER private key.*of which the key takes/) }));
   });
 });
