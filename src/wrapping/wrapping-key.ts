@@ -4,6 +4,7 @@
  */
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ApiClientOptions } from '../api';
 import { spkiFingerprint } from '../material';
 import { WrappingError } from './errors';
 
@@ -26,8 +27,30 @@ export interface WrappingKeyResponse {
   readonly algorithm?: string;
 }
 
+/** Where to fetch a wrapping key from; API settings fall back to the THALASSA_* environment variables. */
+export interface WrappingKeyFetchOptions extends ApiClientOptions, WrappingKeyOptions {
+  /** The region whose wrapping key to fetch, e.g. `nl-01`. */
+  readonly region: string;
+}
+
 /** An RSA public key that key material is wrapped with for import into one region. */
 export class WrappingKey {
+  /**
+   * Fetches the region's wrapping key from the API, for apps that `await` it before building their stacks.
+   * Synth then needs the network and credentials; a PEM committed to the repo (`fromPemFile`) keeps synth
+   * offline and the key reviewable, and is the better default. Pin either way.
+   */
+  public static async fetch(options: WrappingKeyFetchOptions): Promise<WrappingKey> {
+    // Loaded on demand: wrapping itself needs no HTTP client, and most apps never fetch.
+    const { KmsClient } = await import('../api');
+    const client = KmsClient.fromEnvironment(options);
+    try {
+      return WrappingKey.fromApiResponse(await client.wrappingKey(options.region), { pin: options.pin });
+    } finally {
+      await client.close();
+    }
+  }
+
   /** From PEM text: an SPKI `PUBLIC KEY` or a PKCS#1 `RSA PUBLIC KEY`. */
   public static fromPem(pem: string, options: WrappingKeyOptions = {}): WrappingKey {
     return new WrappingKey(parsePublicKey(pem, 'the PEM text'), options, 'PEM text');
