@@ -23,33 +23,12 @@ export interface RequestScope {
   readonly projectId: string | null;
 }
 
-/** The API's view of a key (`KmsKey`): everything but the material. */
-export interface KmsKeyView {
-  identity: string;
-  name: string;
-  slug: string;
-  description: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  projectId: string | null;
-  organisation: string;
-  region: string;
-  keyType: string;
-  status: KeyStatus;
-  exportAllowed: boolean;
-  imported: boolean;
-  allowRotation: boolean;
-  keyRotationEnabled: boolean;
-  rotationPeriodInDays: number | null;
-  latestVersion: number;
-  versions: { version: number; status: string; createdAt: string }[];
-  createdAt: string;
-  updatedAt: string;
-  objectVersion: number;
+/** The API's view of a key (`KmsKey`): the stored key without its material, plus the deletion date. */
+export type KmsKeyView = Omit<StoredKey, 'versions'> & {
+  versions: Omit<StoredKeyVersion, 'material'>[];
   /** When the key will be deleted (while `pending_deletion`), else null. `deleteAfter` is the same instant. */
   deletionScheduledAt: string | null;
-  deleteAfter: string | null;
-}
+};
 
 /** Settings of the KMS that tests vary. */
 export interface KmsOptions {
