@@ -2,8 +2,8 @@
  * HTTP for the emulator: routing, body limits, JSON, the order of checks (auth, organisation, feature,
  * region), injected faults and the request log. The KMS behaviour itself lives in `kms.ts`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authenticator, parseBasicAuth } from './auth';
@@ -126,6 +126,34 @@ export class EmulatorHttpServer {
     // closing. With Node's 5 s default, a test that blocks its event loop (the emulator often runs in the
     // test's own process) can send on a socket whose close is already due, and see a spurious reset.
     this.#server.keepAliveTimeout = 30_000;
+    // Requests Node's parser refuses (an unknown method, a bad header, oversized headers) get the API's JSON
+    // error shape too, instead of Node's bare "400 Bad Request" without a body.
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => this.clientError(err, socket));
+  }
+
+  private clientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const message = status === 431 ? 'The request headers exceed the size limit.'
+      : status === 408 ? 'The request was not received in time.'
+      : 'The request is not valid HTTP/1.1 (request line, method, headers or framing).';
+    // A HEAD request's answer has no body (the client would read one as the start of the next response).
+    const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+    const body = head ? '' : JSON.stringify({ message });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    this.pushLog({ time: new Date().toISOString(), method: '-', path: '-', status, durationMs: 0 });
+  }
+
+  private pushLog(entry: RequestLogEntry): void {
+    this.requestLog.push(entry);
+    if (this.requestLog.length > MAX_LOG_ENTRIES) this.requestLog.splice(0, this.requestLog.length - MAX_LOG_ENTRIES);
+    this.#options.log?.(formatLogLine(entry));
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -156,13 +184,17 @@ export class EmulatorHttpServer {
     const started = performance.now();
     const time = new Date().toISOString();
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const url = requestUrl(req.url);
     const record = (status: number, fault?: RequestLogEntry['fault']): void => {
-      const entry: RequestLogEntry = { time, method, path: loggablePath(url), status, durationMs: Math.round(performance.now() - started), ...(fault ? { fault } : {}) };
-      this.requestLog.push(entry);
-      if (this.requestLog.length > MAX_LOG_ENTRIES) this.requestLog.splice(0, this.requestLog.length - MAX_LOG_ENTRIES);
-      this.#options.log?.(formatLogLine(entry));
+      this.pushLog({ time, method, path: loggablePath(url ?? INVALID_TARGET), status, durationMs: Math.round(performance.now() - started), ...(fault ? { fault } : {}) });
     };
+    if (url === undefined) {
+      // e.g. "GET //[ HTTP/1.1": the parser lets it through, but it is no URL. It used to throw here, and the
+      // connection was cut without an answer.
+      send(res, { status: 400, body: { message: 'The request target is not a valid URL path.' } });
+      record(400);
+      return;
+    }
 
     const decision: FaultDecision = this.#options.faults()?.decide(method, url.pathname) ?? { delayMs: 0 };
     if (decision.delayMs > 0) await sleep(decision.delayMs);
@@ -236,6 +268,18 @@ export class EmulatorHttpServer {
     }
     const result = this.#options.auth.issueToken(form, parseBasicAuth(req.headers.authorization));
     return { status: result.status, body: result.body, headers: { 'Cache-Control': 'no-store' } };
+  }
+}
+
+const BASE_URL = 'http://emulator.invalid';
+const INVALID_TARGET = new URL('/(invalid-request-target)', BASE_URL);
+
+/** The request target as a URL, or undefined when it does not parse as one. */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', BASE_URL);
+  } catch {
+    return undefined;
   }
 }
 
