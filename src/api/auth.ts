@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import type { ApiConfig } from './config';
 import { ApiError } from './errors';
+import { request } from './undici';
 
 // Refresh this long before the server's expiry, so a token never expires in flight.
 const EXPIRY_MARGIN_MS = 30_000;
@@ -40,7 +41,7 @@ export class Authorizer {
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString();
     let response: Dispatcher.ResponseData;
     try {
-      response = await this.dispatcher.request({
+      response = await request(this.dispatcher, {
         origin: url.origin,
         path: url.pathname,
         method: 'POST',

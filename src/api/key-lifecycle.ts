@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByokError } from '../errors';
-import { FINGERPRINT_ANNOTATION } from '../material';
+// From its own module, not the material index: one constant, without loading the parsers (CLI start-up).
+import { FINGERPRINT_ANNOTATION } from '../material/fingerprint';
 import type { KmsClient } from './client';
 import { ApiError } from './errors';
 import type { CreateKmsKeyRequest, KmsKey, RotationSettings } from './types';

@@ -3,11 +3,12 @@
  * NO_PROXY, JSON in and out, typed errors with actionable messages, and exponential backoff with full
  * jitter (or the server's Retry-After) for the calls that are safe to repeat.
  */
-import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authorizer, withTrailingSlash } from './auth';
 import type { ApiConfig } from './config';
 import { ApiError, type ApiErrorCode } from './errors';
+import { createDispatcher, request } from './undici';
 
 /**
  * When a call may be sent again after a failure:
@@ -35,7 +36,7 @@ export class Transport {
   private readonly base: URL;
 
   constructor(public readonly config: ApiConfig) {
-    this.dispatcher = new EnvHttpProxyAgent({
+    this.dispatcher = createDispatcher({
       connect: { timeout: config.connectTimeoutMs },
       headersTimeout: config.requestTimeoutMs,
       bodyTimeout: config.requestTimeoutMs,
@@ -88,7 +89,7 @@ export class Transport {
     };
     if (this.config.projectId) headers['x-project-identity'] = this.config.projectId;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return this.dispatcher.request({
+    return request(this.dispatcher, {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: method as Dispatcher.HttpMethod,

@@ -1,6 +1,7 @@
 /** What the commands that talk to the API share: the client, region and key-value options, and output. */
 import { KmsClient, type KmsKey } from '../../api';
-import { FINGERPRINT_ANNOTATION, FINGERPRINT_PATTERN } from '../../material';
+// From its own module, not the material index: the API commands need two constants, not the parsers (start-up).
+import { FINGERPRINT_ANNOTATION, FINGERPRINT_PATTERN } from '../../material/fingerprint';
 import { requireString, UsageError, type CliIo, type OptionsConfig, type ParsedOptions } from '../command';
 
 export const API_ENV_HELP = `Environment:

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { importKey } from '../../api';
 import { importableKeyType } from '../../key-types';
-import { parseWrapHash } from '../../wrapping';
+// From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
+// code and its crypto (start-up; see bench/README.md).
+import { parseWrapHash } from '../../wrapping/hash';
 import { ExitCode, optionalString, requireString, UsageError, type Command, type ParsedOptions } from '../command';
 import { API_ENV_HELP, describeKey, fingerprintOption, keyValueOptions, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
 
@@ -54,8 +56,8 @@ Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs 
     const keyType = importableKeyType(requireString(options, 'key-type')).name;
     const fingerprint = fingerprintOption(options);
     const hashFunction = parseWrapHash(optionalString(options, 'hash'));
-    const labels = keyValueOptions(options, 'label');
-    const annotations = keyValueOptions(options, 'annotation');
+    const labels = reservedKeysRefused(keyValueOptions(options, 'label'), 'label');
+    const annotations = reservedKeysRefused(keyValueOptions(options, 'annotation'), 'annotation');
     const importKeyMaterial = readWrappedBlob(options, io.env);
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
     const outcome = await withClient(options, io, (client) => importKey(client, {
@@ -74,6 +76,20 @@ Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs 
     return ExitCode.OK;
   },
 };
+
+const RESERVED_PREFIX = 'cdktf-thalassa-byok/';
+
+/**
+ * Keys under cdktf-thalassa-byok/ belong to this tool (the fingerprint annotation); a user value there used
+ * to be overwritten silently. Refused, as the construct refuses it.
+ */
+function reservedKeysRefused(map: Record<string, string> | undefined, option: string): Record<string, string> | undefined {
+  const reserved = Object.keys(map ?? {}).find((k) => k.startsWith(RESERVED_PREFIX));
+  if (reserved !== undefined) {
+    throw new UsageError(`--${option} ${JSON.stringify(reserved.slice(0, 64))}: keys under "${RESERVED_PREFIX}" are reserved for this tool (the fingerprint is recorded there by import); choose another key.`);
+  }
+  return map;
+}
 
 /** The blob as base64, validated; never echoed. */
 function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): string {
