@@ -1,0 +1,198 @@
+/**
+ * The end-to-end harness: a throw-away cdktf project (cdktf.json, a small JS app driven by `config.json`),
+ * the real cdktf-cli and Terraform run as asynchronous child processes, and the emulator in this process.
+ * Child processes must be asynchronous: a synchronous one would block the emulator's event loop while the
+ * provisioners it started call the emulator.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keyFixture } from '../support/key-fixtures';
+import type { KeyTypeName } from '../../src/key-types';
+import type { KnownMaterial } from '../../examples/key-proof';
+
+export const REPO = join(__dirname, '..', '..');
+export const CDKTF_BIN = join(REPO, 'node_modules', '.bin', 'cdktf');
+export const TERRAFORM = process.env.TERRAFORM_BINARY ?? '/usr/local/bin/terraform';
+export const REGION = 'nl-01';
+export const ORGANISATION = 'org-e2e';
+
+/** One key of the app: `props` are passed to `ImportedKmsKey` as they are (JSON-compatible ones only). */
+export interface AppKey {
+  readonly id: string;
+  readonly name: string;
+  readonly keyType: string;
+  readonly file: string;
+  readonly props?: Record<string, unknown>;
+}
+
+/** What the app reads on every synth. `cdktf` and `library` are `require` specifiers. */
+export interface AppConfig {
+  readonly cdktf: string;
+  readonly library: string;
+  readonly stack: string;
+  readonly wrappingKeyFile: string;
+  readonly pin: string;
+  readonly keys: readonly AppKey[];
+}
+
+/** The app every end-to-end project runs: one stack, one ImportedKmsKey per configured key, and outputs. */
+const APP_JS = `'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const config = JSON.parse(readFileSync(join(__dirname, 'config.json'), 'utf8'));
+const { App, TerraformStack, TerraformOutput } = require(config.cdktf);
+const { ImportedKmsKey, KeyMaterial, WrappingKey } = require(config.library);
+const app = new App();
+const stack = new TerraformStack(app, config.stack);
+const wrappingKey = WrappingKey.fromPemFile(config.wrappingKeyFile, { pin: config.pin });
+for (const k of config.keys) {
+  const key = new ImportedKmsKey(stack, k.id, {
+    region: '${REGION}', name: k.name, keyType: k.keyType, material: KeyMaterial.fromFile(k.file), wrappingKey, ...(k.props || {}),
+  });
+  new TerraformOutput(stack, k.id + '-name', { value: key.name });
+  new TerraformOutput(stack, k.id + '-fingerprint', { value: key.fingerprint });
+}
+app.synth();
+`;
+
+export interface RunResult {
+  readonly code: number;
+  /** stdout and stderr, interleaved, without terminal escape sequences. */
+  readonly output: string;
+  readonly ms: number;
+}
+
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
+
+/** Runs a program asynchronously; never rejects on a non-zero exit. */
+export function runAsync(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), output: Buffer.concat(chunks).toString('utf8').replace(ANSI_ESCAPE, ''), ms: Date.now() - started });
+    });
+  });
+}
+
+/** The environment of a child process, without the `npm_*` variables of the `npm test` that runs jest. */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('npm_') || k === 'npm_config_cache') env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A cdktf project in a fresh temporary folder, outside this repository. */
+export class E2eProject {
+  public readonly dir: string;
+  /** Every cdktf output this project produced, for the leak search. */
+  public readonly outputs: string[] = [];
+  /** Every wrapped blob a synth wrote, for the "no blob in state" search. */
+  public readonly blobs = new Map<string, Buffer>();
+
+  constructor(prefix: string, public readonly apiEnv: Record<string, string>, dir?: string) {
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), prefix));
+    writeFileSync(join(this.dir, 'empty.tfrc'), '');
+    writeFileSync(join(this.dir, 'cdktf.json'), JSON.stringify({
+      language: 'javascript', app: `"${process.execPath}" app.js`, projectId: 'thalassa-byok-e2e', sendCrashReports: 'false',
+      terraformProviders: [], terraformModules: [], context: {},
+    }, null, 2));
+    writeFileSync(join(this.dir, 'app.js'), APP_JS);
+  }
+
+  public writeConfig(config: AppConfig): void {
+    writeFileSync(join(this.dir, 'config.json'), JSON.stringify(config, null, 2));
+  }
+
+  public stackDir(stack: string): string {
+    return join(this.dir, 'cdktf.out', 'stacks', stack);
+  }
+
+  public stateFile(stack: string): string {
+    return join(this.dir, `terraform.${stack}.tfstate`);
+  }
+
+  /** `cdktf <args>` with the emulator's credentials; records the output and the blobs the synth wrote. */
+  public async cdktf(stack: string, ...args: string[]): Promise<RunResult> {
+    const result = await runAsync(CDKTF_BIN, [...args, '--no-color'], {
+      cwd: this.dir,
+      env: childEnv({
+        ...this.apiEnv,
+        CHECKPOINT_DISABLE: '1',
+        TF_CLI_CONFIG_FILE: join(this.dir, 'empty.tfrc'),
+        TF_IN_AUTOMATION: '1',
+        FORCE_COLOR: '0',
+        CI: '1',
+      }),
+    });
+    this.outputs.push(result.output);
+    // For a look after a failure (BYOK_E2E_KEEP=1 keeps the folder); outside cdktf.out, so not searched.
+    writeFileSync(join(this.dir, `cdktf-${this.outputs.length}-${args[0]}.log`), result.output, { mode: 0o600 });
+    for (const file of listFiles(join(this.stackDir(stack), 'byok'))) this.blobs.set(readFileSync(file).toString('base64'), readFileSync(file));
+    return result;
+  }
+
+  /** The stack outputs of the last `deploy --outputs-file`. */
+  public readOutputs(file: string, stack: string): Record<string, string> {
+    return (JSON.parse(readFileSync(join(this.dir, file), 'utf8')) as Record<string, Record<string, string>>)[stack] ?? {};
+  }
+
+  public remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every regular file under `dir` (none if it does not exist). */
+export function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+export function modeOf(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
+/** Generated material for one key type: the file the app reads, the local copy, and what must never leak. */
+export interface GeneratedMaterial {
+  readonly keyType: KeyTypeName;
+  readonly file: string;
+  readonly known: KnownMaterial;
+  /** The canonical bytes and, for asymmetric keys, the PEM document the file holds. */
+  readonly secrets: (Buffer | string)[];
+}
+
+/** Writes generated material for `keyType` into `dir` (0600): raw bytes, or a PKCS#8 PEM private key. */
+export async function generateMaterial(keyType: KeyTypeName, dir: string): Promise<GeneratedMaterial> {
+  const fixture = await keyFixture(keyType);
+  const file = join(dir, `${keyType}.key`);
+  if (fixture.privateKey === undefined) {
+    writeFileSync(file, fixture.canonical, { mode: 0o600 });
+    return { keyType, file, known: { kind: 'symmetric', secret: fixture.canonical }, secrets: [fixture.canonical] };
+  }
+  const pem = fixture.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  writeFileSync(file, pem, { mode: 0o600 });
+  return { keyType, file, known: { kind: 'asymmetric', privateKey: fixture.privateKey }, secrets: [fixture.canonical, pem] };
+}
+
+/** Every text the leak search covers: all files under the output folder, the state files, and the outputs. */
+export function producedTexts(project: E2eProject, stack: string): { label: string; text: string }[] {
+  const files = [
+    ...listFiles(join(project.dir, 'cdktf.out')),
+    ...readdirSync(project.dir).filter((f) => f.startsWith(`terraform.${stack}.tfstate`)).map((f) => join(project.dir, f)),
+  ];
+  return [
+    ...files.map((f) => ({ label: f.slice(project.dir.length + 1), text: readFileSync(f).toString('latin1') })),
+    ...project.outputs.map((text, i) => ({ label: `cdktf output #${i + 1}`, text })),
+  ];
+}
