@@ -118,6 +118,9 @@ async function deployAndProve(
     writeFileSync(rc, '');
     cdktfEnv.TF_CLI_CONFIG_FILE = rc;
   }
+  const terraform = await run('terraform', ['version'], cdktfEnv).catch(() => ({ code: 127, output: '' }));
+  if (terraform.code !== 0) throw new DemoFailure('Terraform was not found on the PATH; install Terraform ≥ 1.4 (https://developer.hashicorp.com/terraform/install) and run the demo again.');
+  say(`      ${terraform.output.split('\n')[0].trim()}, cdktf-cli from node_modules`);
   const cdktf = join(ROOT, 'node_modules', '.bin', 'cdktf');
   const deployStarted = Date.now();
   const deploy = await run(cdktf, ['deploy', '--auto-approve', '--no-color', `--outputs-file=${OUTPUTS_FILE}`], cdktfEnv, ROOT, progressLine);
