@@ -92,8 +92,16 @@ export async function importKey(client: KmsClient, input: ImportKeyInput, option
 
 async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, progress: (line: string) => void): Promise<ImportOutcome> {
   assertOwned(key, input.fingerprint, input.region, 'adopt');
-  if (key.keyType !== input.keyType) {
-    throw new KeyOwnershipError(`Key ${key.name} (${key.identity}) in ${input.region} carries this fingerprint but is of type ${key.keyType}, not ${input.keyType}. Nothing was changed; give the new key another name.`, key);
+  // Same material is not enough: a key's settings are fixed at import, so adopting one imported with other
+  // settings (say allowRotation false, when true is declared) would silently leave the declared ones unapplied.
+  // This happens when a pinned physicalName is reused by a replacement.
+  const differences = settingDifferences(key, input);
+  if (differences.length > 0) {
+    throw new KeyOwnershipError(
+      `Key ${key.name} (${key.identity}) in ${input.region} holds this material but was imported with other settings (${differences.join('; ')}). ` +
+        'Those settings cannot change after import. Nothing was changed; give the new key another name (leave physicalName unset to get a fresh one).',
+      key,
+    );
   }
   if (key.status === 'pending_deletion') {
     progress(`Key ${key.name} (${key.identity}) is ours but scheduled for deletion; cancelling the deletion.`);
@@ -101,6 +109,29 @@ async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, prog
     return { action: 'adopted', key: await client.getKey(input.region, key.identity), restored: true };
   }
   return { action: 'adopted', key, restored: false };
+}
+
+/** The immutable settings in which an existing key differs from the declared ones, as `what: have ≠ want`. */
+function settingDifferences(key: KmsKey, input: ImportKeyInput): string[] {
+  const found: string[] = [];
+  const compare = (what: string, have: unknown, want: unknown): void => {
+    if (JSON.stringify(have) !== JSON.stringify(want)) found.push(`${what} ${JSON.stringify(have)} ≠ declared ${JSON.stringify(want)}`);
+  };
+  compare('keyType', key.keyType, input.keyType);
+  // Servers may omit a field; only a reported value can differ.
+  if (key.allowRotation !== undefined) compare('allowRotation', key.allowRotation, input.allowRotation ?? false);
+  if (key.exportAllowed !== undefined) compare('exportAllowed', key.exportAllowed, input.exportAllowed ?? false);
+  if (key.description !== undefined) compare('description', key.description, input.description ?? '');
+  if (key.labels !== undefined) compare('labels', sorted(key.labels), sorted(input.labels ?? {}));
+  if (key.annotations !== undefined) {
+    const { [FINGERPRINT_ANNOTATION]: _recorded, ...annotations } = key.annotations;
+    compare('annotations', sorted(annotations), sorted(input.annotations ?? {}));
+  }
+  return found;
+}
+
+function sorted(map: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export type DeleteOutcome =

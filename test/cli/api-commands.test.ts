@@ -112,6 +112,18 @@ describe('thalassa-byok import', () => {
     expect((await keysNamed('cli-restore'))[0].status).toBe('active');
   });
 
+  it('refuses to adopt its own material imported with other settings (a reused physical name)', async () => {
+    const key = symmetricKey();
+    expect((await runCli(importArgs('cli-settings', key, ['--label', 'tier=1']), env)).code).toBe(0);
+    expect((await runCli(['delete', '--region', 'nl-01', '--name', 'cli-settings', '--fingerprint', key.fingerprint], env)).code).toBe(0);
+    const result = await runCli(importArgs('cli-settings', key, ['--allow-rotation', '--label', 'tier=1']), env);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/was imported with other settings \(allowRotation false ≠ declared true\).*leave physicalName unset/);
+    const keys = await keysNamed('cli-settings');
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ status: 'pending_deletion', allowRotation: false });
+  });
+
   it('survives a lost answer: the create is committed, the response dropped, and import adopts the one key', async () => {
     const key = symmetricKey();
     emulator.setFaults({ rules: [{ kind: 'drop-after-commit', method: 'POST', path: '/v1/kms/nl-01/keys', count: 1 }] });
