@@ -174,7 +174,9 @@ function statusError(
 }
 
 function networkError(err: unknown, method: string, url: URL, config: ApiConfig): ApiError {
-  const code = (err as { code?: string }).code ?? 'unknown';
+  // An error without a code is a fault of ours or of undici rather than of the network: name its class (not
+  // its text, which could quote a header value).
+  const code = (err as { code?: string }).code ?? `${(err as Error)?.name ?? 'error'} without a code`;
   const notSent = NOT_SENT_CODES.has(code);
   const what = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? `no answer within ${config.requestTimeoutMs} ms` : `network error ${code}`;
   return new ApiError(

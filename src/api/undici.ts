@@ -18,7 +18,9 @@ const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY
  */
 export function createDispatcher(options: Agent.Options): Dispatcher {
   if (PROXY_VARIABLES.some((name) => process.env[name])) {
-    const EnvProxyAgent = require('undici/lib/dispatcher/env-http-proxy-agent.js') as typeof EnvHttpProxyAgent;
+    // The whole index here, not the agent's own module: the proxy agent tunnels with `client.connect`, a
+    // method undici's index adds to every dispatcher's prototype. Loaded alone it fails on every request.
+    const { EnvHttpProxyAgent: EnvProxyAgent } = require('undici') as { EnvHttpProxyAgent: typeof EnvHttpProxyAgent };
     return new EnvProxyAgent(options);
   }
   const PlainAgent = require('undici/lib/dispatcher/agent.js') as typeof Agent;
