@@ -4,12 +4,16 @@
  * Child processes must be asynchronous: a synchronous one would block the emulator's event loop while the
  * provisioners it started call the emulator.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keyFixture } from '../support/key-fixtures';
-import type { KeyTypeName } from '../../src/key-types';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { keyFixture, keyPair, specOf } from '../support/key-fixtures';
+import { KEY_TYPES, type ImportableKeyType, type KeyTypeName } from '../../src/key-types';
 import type { KnownMaterial } from '../../examples/key-proof';
 
 export const REPO = join(__dirname, '..', '..');
@@ -195,4 +199,147 @@ export function producedTexts(project: E2eProject, stack: string): { label: stri
     ...files.map((f) => ({ label: f.slice(project.dir.length + 1), text: readFileSync(f).toString('latin1') })),
     ...project.outputs.map((text, i) => ({ label: `cdktf output #${i + 1}`, text })),
   ];
+}
+
+// ---- Additions for the deploy-level security tests (test/security/*.e2e.test.ts) ----
+
+/** Like {@link generateMaterial}, but distinct material per `tag` (several keys of one type in one app). */
+export async function generateDistinctMaterial(keyType: KeyTypeName, dir: string, tag: string): Promise<GeneratedMaterial> {
+  const type = KEY_TYPES[keyType] as ImportableKeyType;
+  const file = join(dir, `${keyType}-${tag}.key`);
+  if (type.category === 'symmetric') {
+    const raw = randomBytes(type.sizeBytes);
+    writeFileSync(file, raw, { mode: 0o600 });
+    return { keyType, file, known: { kind: 'symmetric', secret: raw }, secrets: [raw] };
+  }
+  const { privateKey } = await keyPair(`${specOf(type)}#${tag}`);
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  writeFileSync(file, pem, { mode: 0o600 });
+  return { keyType, file, known: { kind: 'asymmetric', privateKey }, secrets: [privateKey.export({ format: 'der', type: 'pkcs8' }), pem] };
+}
+
+/** One running process: its pid and its argument list. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly argv: readonly string[];
+}
+
+/** Every process whose command line can be read right now (`/proc/<pid>/cmdline`), asynchronously. */
+export async function listProcesses(): Promise<ProcessInfo[]> {
+  const pids = (await readdir('/proc')).filter((e) => /^[0-9]+$/.test(e));
+  const found = await Promise.all(pids.map(async (pid): Promise<ProcessInfo | undefined> => {
+    try {
+      const raw = await readFile(`/proc/${pid}/cmdline`);
+      return raw.length === 0 ? undefined : { pid: Number(pid), argv: raw.toString('latin1').replace(/\0$/, '').split('\0') };
+    } catch {
+      return undefined; // gone meanwhile, or not ours to read
+    }
+  }));
+  return found.filter((p): p is ProcessInfo => p !== undefined);
+}
+
+/** True for a `thalassa-byok import` run (`node …/dist/cli/main.js import …`), as the provisioner starts it. */
+export function isImportProcess(p: ProcessInfo): boolean {
+  return p.argv.some((a) => a.endsWith('main.js')) && p.argv.includes('import');
+}
+
+/**
+ * Samples the command lines of all processes every `intervalMs` until stopped, asynchronously (the emulator
+ * in this process keeps answering). Keeps each distinct command line once.
+ */
+export class CmdlineSampler {
+  /** Distinct command lines seen, arguments joined by NUL. */
+  public readonly seen = new Set<string>();
+  public samples = 0;
+  public importProcessesSeen = 0;
+  #running = false;
+  #loop: Promise<void> | undefined;
+
+  public start(intervalMs = 20): void {
+    this.#running = true;
+    this.#loop = (async () => {
+      while (this.#running) {
+        for (const p of await listProcesses()) {
+          const line = p.argv.join('\0');
+          if (!this.seen.has(line) && isImportProcess(p)) this.importProcessesSeen++;
+          this.seen.add(line);
+        }
+        this.samples++;
+        await sleep(intervalMs);
+      }
+    })();
+  }
+
+  public async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The emulator as a child process (`thalassa-byok emulator`), so a test can SIGKILL it. */
+export interface ChildEmulator {
+  readonly url: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Sends `signal` to this child only and waits for it to exit. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `node dist/cli/main.js emulator --data-dir D --port P --log F [--faults SPEC]` and waits for its URL. */
+export async function startChildEmulator(options: { dataDir: string; port: number; logFile: string; faults?: string; timeoutMs?: number }): Promise<ChildEmulator> {
+  const child = spawn(process.execPath, [
+    join(REPO, 'dist', 'cli', 'main.js'), 'emulator', '--data-dir', options.dataDir, '--port', String(options.port), '--log', options.logFile,
+    ...(options.faults === undefined ? [] : ['--faults', options.faults]),
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({}) });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`emulator did not start within ${options.timeoutMs ?? 15_000} ms: ${err}`)), options.timeoutMs ?? 15_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const line = /^(http:\/\/\S+)\n/m.exec(out);
+      if (line) {
+        clearTimeout(timer);
+        resolve(line[1]);
+      }
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString('utf8');
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`emulator exited (${code ?? signal}) before listening: ${err}`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** Polls `condition` every `intervalMs` until it is true; throws after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000, intervalMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
 }
