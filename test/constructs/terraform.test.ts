@@ -3,16 +3,15 @@
  * validates and plans a stack of terraform_data keys, and the plan holds no wrapped blob.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportedKmsKey } from '../../src/constructs';
 import { KeyMaterial } from '../../src';
 import { baseProps, fullSynth } from './fixtures';
 
 const TERRAFORM = process.env.TERRAFORM_BINARY ?? '/usr/local/bin/terraform';
-const describeWithTerraform = existsSync(TERRAFORM) ? describe : describe.skip;
 
-describeWithTerraform('terraform', () => {
+describe('terraform', () => {
   let stackDir: string;
   let keys: ImportedKmsKey[] = [];
   const env = (dir: string): NodeJS.ProcessEnv => {

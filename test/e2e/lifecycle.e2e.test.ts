@@ -6,7 +6,7 @@
  * seconds), so a failing step makes the later ones fail too: read the first failure.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient, type KmsKey } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -16,11 +16,10 @@ import { WrappingKey } from '../../src/wrapping';
 import { proveKeyHoldsMaterial } from '../../examples/key-proof';
 import { expectNoLeak } from '../support/no-leak';
 import {
-  E2eProject, generateMaterial, listFiles, modeOf, ORGANISATION, producedTexts, REGION, REPO, TERRAFORM,
+  E2eProject, generateMaterial, listFiles, modeOf, ORGANISATION, producedTexts, REGION, REPO,
   type AppConfig, type AppKey, type GeneratedMaterial,
 } from './harness';
 
-const describeWithTerraform = existsSync(TERRAFORM) ? describe : describe.skip;
 jest.setTimeout(120_000);
 
 const STACK = 'keys';
@@ -33,7 +32,7 @@ const RETAINED: KeyTypeName = 'ed25519';
 const idOf = (type: string): string => `k-${type}`;
 const baseNameOf = (type: string): string => `e2e-${type}`;
 
-describeWithTerraform('cdktf deploy / diff / destroy of all 10 importable types against the emulator', () => {
+describe('cdktf deploy / diff / destroy of all 10 importable types against the emulator', () => {
   let emulator: RunningEmulator;
   let client: KmsClient;
   let project: E2eProject;

@@ -12,16 +12,15 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey } from '../../src/wrapping';
 import { proveKeyHoldsMaterial } from '../../examples/key-proof';
 import { expectNoLeak } from '../support/no-leak';
-import { childEnv, E2eProject, generateMaterial, ORGANISATION, producedTexts, REGION, REPO, runAsync, TERRAFORM } from './harness';
+import { childEnv, E2eProject, generateMaterial, ORGANISATION, producedTexts, REGION, REPO, runAsync } from './harness';
 
-const describeWithTerraform = existsSync(TERRAFORM) ? describe : describe.skip;
 jest.setTimeout(180_000);
 
 const STACK = 'user-keys';
 
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
-describeWithTerraform('the npm pack tarball, installed in a scratch project outside the repository', () => {
+describe('the npm pack tarball, installed in a scratch project outside the repository', () => {
   let emulator: RunningEmulator;
   let client: KmsClient;
   let scratch: string;

@@ -21,11 +21,10 @@ import type { KeyTypeName } from '../../src/key-types';
 import { FINGERPRINT_ANNOTATION } from '../../src/material';
 import { WrappingKey } from '../../src/wrapping';
 import {
-  E2eProject, freePort, generateDistinctMaterial, isImportProcess, listProcesses, ORGANISATION, REGION, REPO, startChildEmulator, TERRAFORM, waitFor,
+  E2eProject, freePort, generateDistinctMaterial, isImportProcess, listProcesses, ORGANISATION, REGION, REPO, startChildEmulator, waitFor,
   type AppConfig, type ChildEmulator, type RunResult,
 } from '../e2e/harness';
 
-const describeWithTerraform = existsSync(TERRAFORM) ? describe : describe.skip;
 jest.setTimeout(150_000);
 
 const STACK = 'faults';
@@ -96,7 +95,7 @@ afterAll(() => {
   console.log(`cdktf timings (faults):\n  ${timings.join('\n  ')}`);
 });
 
-describeWithTerraform('a deploy of 20 keys with faults on 30% of requests', () => {
+describe('a deploy of 20 keys with faults on 30% of requests', () => {
   let emulator: RunningEmulator;
   let s: Scenario;
   const TYPES: KeyTypeName[] = [
@@ -142,7 +141,7 @@ describeWithTerraform('a deploy of 20 keys with faults on 30% of requests', () =
   });
 });
 
-describeWithTerraform('SIGKILL of the import process right after the emulator committed its create', () => {
+describe('SIGKILL of the import process right after the emulator committed its create', () => {
   let emulator: RunningEmulator;
   let s: Scenario;
   /** Set from the emulator's log callback the moment the committed create's answer is dropped. */
@@ -221,7 +220,7 @@ describeWithTerraform('SIGKILL of the import process right after the emulator co
   });
 });
 
-describeWithTerraform('emulator SIGKILLed and restarted (same port and data directory) mid-deploy', () => {
+describe('emulator SIGKILLed and restarted (same port and data directory) mid-deploy', () => {
   let emulator: ChildEmulator | undefined;
   let s: Scenario;
   let dataDir: string;

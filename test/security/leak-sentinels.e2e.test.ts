@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, createPrivateKey } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,7 +25,6 @@ import {
   type AppConfig, type GeneratedMaterial, type RunResult,
 } from '../e2e/harness';
 
-const describeWithTerraform = existsSync(TERRAFORM) ? describe : describe.skip;
 jest.setTimeout(150_000);
 
 const STACK = 'sentinels';
@@ -37,7 +36,7 @@ interface Text {
   readonly text: string;
 }
 
-describeWithTerraform('leak sentinels: a deploy of all 10 types leaves no material or blob anywhere', () => {
+describe('leak sentinels: a deploy of all 10 types leaves no material or blob anywhere', () => {
   let emulator: RunningEmulator;
   let client: KmsClient;
   let project: E2eProject;
