@@ -1,13 +1,12 @@
 /**
  * Acceptance: `thalassa-byok wrap` and `thalassa-byok fingerprint`, run as the built CLI in a child process.
  */
-import { spawnSync } from 'node:child_process';
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyMaterial } from '../../src/material';
 import { unwrap } from '../../src/wrapping';
-import { CLI, runCli } from '../support/cli';
+import { runCli } from '../support/cli';
 import { keyFixture, keyPair, PASSPHRASE } from '../support/key-fixtures';
 import { expectNoLeak } from '../support/no-leak';
 import { makeTempDir, removeDir } from '../support/openssl';
@@ -18,12 +17,6 @@ let wkPriv: import('node:crypto').KeyObject;
 let wkFingerprint: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(__dirname, '..', 'global-setup.ts'))) {
-    // No jest globalSetup builds dist/ yet: build it once here. tsc emits even when another folder's work in
-    // progress has type errors, so only a missing entry point is fatal.
-    const build = spawnSync('npm', ['run', 'build'], { cwd: join(__dirname, '..', '..'), encoding: 'utf8' });
-    if (!existsSync(CLI)) throw new Error(`npm run build did not produce ${CLI}:\n${build.stdout}\n${build.stderr}`);
-  }
   dir = makeTempDir('byok-cli-');
   const pair = await keyPair('rsa:2048');
   wkPriv = pair.privateKey;
