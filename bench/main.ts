@@ -436,6 +436,7 @@ async function main(): Promise<void> {
   if (ONLY.has('deploy') || ONLY.has('manual')) await benchDeploy(comparisons);
   const text = report(m, comparisons, growths.length > 0 ? growths : [], started, (performance.now() - t0) / 1000, [load0, loadavg()]);
   process.stdout.write(text);
+  writeFileSync(join(WORK, 'comparisons.json'), JSON.stringify({ machine: m, comparisons, growths }, null, 2));
   if (process.env.BENCH_ONLY === undefined && !QUICK) {
     writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), text);
     log('wrote bench/RESULTS.md');

@@ -65,6 +65,13 @@ export function verdict(c: Comparison): string {
   return ratio(c.subject, c.baseline) <= c.target ? 'met' : '**missed**';
 }
 
+/** The ratio with two decimals, or three when two would round a miss down to the target (1.153 → "1.153×"). */
+export function formatRatio(c: Comparison): string {
+  const r = ratio(c.subject, c.baseline);
+  const two = r.toFixed(2);
+  return c.target !== undefined && r > c.target && Number(two) <= c.target ? `${r.toFixed(3)}×` : `${two}×`;
+}
+
 /** `|` and line breaks would break a markdown table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -79,7 +86,7 @@ export function renderTable(comparisons: readonly Comparison[]): string {
     c.subject.runs === c.baseline.runs ? String(c.subject.runs) : `${c.subject.runs} / ${c.baseline.runs}`,
     `${c.subjectLabel}: ${formatSummary(c.subject, c.unit)}`,
     `${c.baselineLabel}: ${formatSummary(c.baseline, c.unit)}`,
-    `${ratio(c.subject, c.baseline).toFixed(2)}×`,
+    formatRatio(c),
     c.target === undefined ? '—' : `≤ ${c.target.toFixed(2)}×`,
     verdict(c),
   ]);

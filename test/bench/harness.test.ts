@@ -3,7 +3,7 @@
  * No timing assertions: benchmarks run with `npm run bench`, never as tests.
  */
 import {
-  formatSummary, formatValue, interleavedOrder, ratio, renderGrowth, renderTable, summarize, verdict, type Comparison,
+  formatRatio, formatSummary, formatValue, interleavedOrder, ratio, renderGrowth, renderTable, summarize, verdict, type Comparison,
 } from '../../bench/stats';
 
 describe('summarize', () => {
@@ -31,6 +31,13 @@ describe('ratio and verdict', () => {
   it('divides the medians', () => {
     expect(ratio(summarize([10, 20, 30]), summarize([5, 10, 100]))).toBe(2);
     expect(() => ratio(summarize([1]), summarize([0]))).toThrow(RangeError);
+  });
+
+  it('prints a third decimal only when two would round a miss down to the target', () => {
+    expect(formatRatio(c([1153], [1000], 1.15))).toBe('1.153×');
+    expect(formatRatio(c([1150], [1000], 1.15))).toBe('1.15×');
+    expect(formatRatio(c([1153], [1000]))).toBe('1.15×');
+    expect(formatRatio(c([2000], [1000], 1.3))).toBe('2.00×');
   });
 
   it('meets a target at or under it, misses above it, and only reports without one', () => {
