@@ -12,7 +12,7 @@ import { Annotations, TerraformStack, type ISynthesisSession, type TerraformReso
 // Not re-exported from cdktf's index (cdktf marks it as meant for its own constructs), but it is the only
 // hook that runs during synthesis with the output folder in hand; cdktf's own assets use it.
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { importableKeyType, KeyTypeError, type ImportableKeyType } from '../key-types';
 import { CanonicalKeyMaterial, KeyMaterial, KeyMaterialError, PreWrappedKeyMaterial } from '../material';
 import { parseWrapHash, wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
@@ -331,15 +331,15 @@ export class ImportedKmsKey extends Construct {
       this.rotationResource = lifecycleResource(settings.lifecycleResource, this, 'Rotation', rotationSpec, { dependsOn: [this.resource] });
     }
 
+    keysNamed(this.node.root, this.region, this.name).push(this);
     this.node.addValidation({ validate: () => this.duplicateKeyErrors() });
     addCustomSynthesis(this, { onSynthesize: (session) => this.writeWrappedBlob(session) });
   }
 
   /** Two keys with the same region and physical name would fight over one key in Thalassa Cloud. */
   private duplicateKeyErrors(): string[] {
-    return this.node.root.node
-      .findAll()
-      .filter((c): c is ImportedKmsKey => c !== this && ImportedKmsKey.isImportedKmsKey(c) && c.region === this.region && c.name === this.name)
+    return keysNamed(this.node.root, this.region, this.name)
+      .filter((other) => other !== this)
       .map((other) => propMessage(
         this.node.path,
         this.#nameProp,
@@ -355,6 +355,22 @@ export class ImportedKmsKey extends Construct {
     chmodSync(folder, 0o700);
     writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob);
   }
+}
+
+/**
+ * The keys of each app by region and physical name, filled as keys are constructed. Validation looks its
+ * key's entry up instead of walking the whole construct tree, which made synth quadratic in the number of
+ * keys (each of N validations visited every construct).
+ */
+const KEYS_BY_APP = new WeakMap<IConstruct, Map<string, ImportedKmsKey[]>>();
+
+function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsKey[] {
+  let byName = KEYS_BY_APP.get(root);
+  if (byName === undefined) KEYS_BY_APP.set(root, (byName = new Map()));
+  const id = `${region}\u0000${name}`;
+  let keys = byName.get(id);
+  if (keys === undefined) byName.set(id, (keys = []));
+  return keys;
 }
 
 interface Settings {
