@@ -166,8 +166,9 @@ export interface ImportedKmsKeyProps {
    * The exact name to create the key with, instead of `<name>-<8 hex digits of the immutable settings>`.
    * 1..255 characters from `[A-Za-z0-9._-]`.
    *
-   * A key pending deletion keeps its name for 30 days, so with a fixed name a replacement fails with a name
-   * conflict (409) until the old key is gone; the default derived name changes whenever the key is replaced.
+   * A key pending deletion keeps its name for 30 days, so with a fixed name a replacement fails at apply (the
+   * old key still holds the name; import refuses to adopt it, since its settings or material differ) until
+   * the old key is gone; the default derived name changes whenever the key is replaced.
    * @default - `<name>-<first 8 hex digits of the SHA-256 of the replace triggers>`
    *
    * IMPORTANT: changing the physical name replaces the key.
@@ -180,8 +181,9 @@ export interface ImportedKmsKeyProps {
    * provider (a `NullProvider` is added to the stack if it has none).
    * @default 'terraform_data'
    *
-   * IMPORTANT: switching between them replaces the Terraform resource, which re-imports under a new
-   * resource address; move the state (`terraform state mv`) or expect a replacement.
+   * IMPORTANT: do not switch a deployed key: the key moves to a new Terraform resource, and the old resource's
+   * destroy (which Terraform may run after the new one has adopted the key) schedules the key's deletion.
+   * If you must switch, deploy the switch with `removalPolicy: 'retain'`, then restore the policy.
    */
   readonly lifecycleResource?: LifecycleResourceType;
 }
