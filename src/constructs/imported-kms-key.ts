@@ -249,9 +249,11 @@ export class ImportedKmsKey extends Construct {
     const { blob, fingerprint } = wrapMaterial(path, props.material, keyType, props.wrappingKey, hashFunction);
     this.#blob = blob;
 
-    if (!props.wrappingKey.pinned) {
+    // Once per stack and wrapping key: a stack of a hundred keys sharing one unpinned key needs one warning.
+    if (!props.wrappingKey.pinned && firstUseInStack(TerraformStack.of(this), props.wrappingKey.fingerprint)) {
       Annotations.of(this).addWarning(
-        `ImportedKmsKey "${path}": the wrapping key from ${props.wrappingKey.source} (${props.wrappingKey.fingerprint}) is not pinned. ` +
+        `ImportedKmsKey "${path}": the wrapping key from ${props.wrappingKey.source} (${props.wrappingKey.fingerprint}) is not pinned ` +
+          '(this warning stands for every key of the stack that uses it). ' +
           `Pin it with WrappingKey.fromPemFile(path, { pin: '${props.wrappingKey.fingerprint}' }) after checking it out of band, so that a substituted key fails synth.`,
       );
     }
@@ -365,6 +367,17 @@ export class ImportedKmsKey extends Construct {
  * keys (each of N validations visited every construct).
  */
 const KEYS_BY_APP = new WeakMap<IConstruct, Map<string, ImportedKmsKey[]>>();
+
+/** The unpinned wrapping keys each stack has warned about, by fingerprint. */
+const UNPINNED_WARNED = new WeakMap<TerraformStack, Set<string>>();
+
+function firstUseInStack(stack: TerraformStack, fingerprint: string): boolean {
+  let warned = UNPINNED_WARNED.get(stack);
+  if (warned === undefined) UNPINNED_WARNED.set(stack, (warned = new Set()));
+  if (warned.has(fingerprint)) return false;
+  warned.add(fingerprint);
+  return true;
+}
 
 function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsKey[] {
   let byName = KEYS_BY_APP.get(root);

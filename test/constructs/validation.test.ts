@@ -168,6 +168,15 @@ describe('warnings', () => {
     expect(warning).toContain(wrappingKey(false).fingerprint);
   });
 
+  test('an unpinned wrapping key warns once per stack, not once per key', () => {
+    const stack = newStack();
+    const keys = [0, 1, 2].map((i) => new ImportedKmsKey(stack, `key${i}`, baseProps({ name: `k${i}`, wrappingKey: wrappingKey(false) })));
+    expect(keys.map((k) => warnings(k).length)).toEqual([1, 0, 0]);
+    expect(warnings(keys[0])[0]).toContain('stands for every key of the stack');
+    const other = new ImportedKmsKey(newStack(), 'key', baseProps({ wrappingKey: wrappingKey(false) }));
+    expect(warnings(other)).toHaveLength(1);
+  });
+
   test('sha1', () => {
     const key = new ImportedKmsKey(newStack(), 'key', baseProps({ hashFunction: 'sha1' }));
     expect(warnings(key)).toEqual([expect.stringContaining('hashFunction "sha1" is weak')]);
