@@ -3,10 +3,8 @@
  * and temporary folders. Not a test file itself.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeTempDir, removeDir } from '../support/openssl';
 
 export const ORG = 'org-test';
 export const TOKEN = 'test-token';
@@ -69,8 +67,8 @@ export async function openssl(args: string[], cwd: string): Promise<Buffer> {
 
 /** A fresh owner-only temporary folder; `cleanup` removes it. */
 export function tempDir(prefix = 'thalassa-emulator-test-'): { path: string; cleanup: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  const path = makeTempDir(prefix);
+  return { path, cleanup: () => removeDir(path) };
 }
 
 /** The `/v1/kms/{region}/keys` path, with an optional suffix. */
