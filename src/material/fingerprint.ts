@@ -17,6 +17,12 @@ export const SYMMETRIC_FINGERPRINT_LABEL = 'cdktf-thalassa-byok/fingerprint/v1';
 /** Matches any fingerprint this package produces. */
 export const FINGERPRINT_PATTERN = /^(spki-sha256|hmac-sha256):[0-9a-f]{64}$/;
 
+/**
+ * Matches every identifier a key may carry: the fingerprints above, or the stable identifier a user gives a
+ * pre-wrapped symmetric key (such as an HSM's key check value), 6..128 characters from `[A-Za-z0-9:._-]`.
+ */
+export const KEY_IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{5,127}$/;
+
 /** `spki-sha256:<hex>` of a public key (or of the public half of a private key). */
 export function spkiFingerprint(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { KeyMaterialError } from './errors';
+import { KEY_IDENTIFIER_PATTERN } from './fingerprint';
 
 /** How a pre-wrapped blob is identified. */
 export interface PreWrappedOptions {
@@ -21,7 +22,6 @@ export interface PreWrappedOptions {
   readonly fingerprint: string;
 }
 
-const FINGERPRINT = /^[A-Za-z0-9][A-Za-z0-9:._-]{5,127}$/;
 
 /** A wrapped blob made elsewhere (an HSM), with the fingerprint that identifies the key inside it. */
 export class PreWrappedKeyMaterial {
@@ -39,7 +39,7 @@ export class PreWrappedKeyMaterial {
     this.#blob = typeof blob === 'string' ? decodeBase64Blob(blob, source) : Buffer.from(blob);
     if (this.#blob.length === 0) throw new KeyMaterialError('MATERIAL_SOURCE', `The pre-wrapped blob from ${source} is empty.`);
     const fingerprint = options?.fingerprint;
-    if (typeof fingerprint !== 'string' || !FINGERPRINT.test(fingerprint)) {
+    if (typeof fingerprint !== 'string' || !KEY_IDENTIFIER_PATTERN.test(fingerprint)) {
       throw new KeyMaterialError(
         'MATERIAL_FORMAT',
         `A pre-wrapped blob needs a fingerprint: "spki-sha256:<64 hex>" for asymmetric keys, or a stable identifier of 6..128 characters ` +

@@ -1,7 +1,7 @@
 /** What the commands that talk to the API share: the client, region and key-value options, and output. */
 import { KmsClient, type KmsKey } from '../../api';
 // From its own module, not the material index: the API commands need two constants, not the parsers (start-up).
-import { FINGERPRINT_ANNOTATION, FINGERPRINT_PATTERN } from '../../material/fingerprint';
+import { FINGERPRINT_ANNOTATION, KEY_IDENTIFIER_PATTERN } from '../../material/fingerprint';
 import { requireString, UsageError, type CliIo, type OptionsConfig, type ParsedOptions } from '../command';
 
 export const API_ENV_HELP = `Environment:
@@ -42,8 +42,7 @@ export function regionOption(options: ParsedOptions): string {
 
 export function fingerprintOption(options: ParsedOptions): string {
   const fingerprint = requireString(options, 'fingerprint');
-  // Pre-wrapped symmetric keys carry a user-chosen identifier (such as an HSM's check value) instead.
-  if (!FINGERPRINT_PATTERN.test(fingerprint) && !/^[A-Za-z0-9][A-Za-z0-9:._-]{5,127}$/.test(fingerprint)) {
+  if (!KEY_IDENTIFIER_PATTERN.test(fingerprint)) {
     throw new UsageError(`--fingerprint must be spki-sha256:<64 hex>, hmac-sha256:<64 hex>, or a stable identifier of 6..128 characters from [A-Za-z0-9:._-]; received ${fingerprint.length} characters that do not fit.`);
   }
   return fingerprint;
