@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { ImportedKmsKey } from '../../src/constructs';
 import { KeyMaterial } from '../../src';
 import { baseProps, fullSynth } from './fixtures';
+import { findTerraform } from '../support/terraform';
 
-const TERRAFORM = process.env.TERRAFORM_BINARY ?? '/usr/local/bin/terraform';
+const TERRAFORM = findTerraform();
 
 describe('terraform', () => {
   let stackDir: string;

@@ -15,10 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { keyFixture, keyPair, specOf } from '../support/key-fixtures';
 import { KEY_TYPES, type ImportableKeyType, type KeyTypeName } from '../../src/key-types';
 import type { KnownMaterial } from '../../examples/key-proof';
+import { findTerraform } from '../support/terraform';
 
 export const REPO = join(__dirname, '..', '..');
 export const CDKTF_BIN = join(REPO, 'node_modules', '.bin', 'cdktf');
-export const TERRAFORM = process.env.TERRAFORM_BINARY ?? '/usr/local/bin/terraform';
+export const TERRAFORM = findTerraform();
 export const REGION = 'nl-01';
 export const ORGANISATION = 'org-e2e';
 
