@@ -7,7 +7,8 @@ import { DataResource, Testing } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { ImportedKmsKey } from '../../src/constructs';
-import { KeyMaterial, spkiFingerprint } from '../../src';
+import { KeyMaterial } from '../../src';
+import { spkiFingerprint } from '../../src/material';
 import { argv, baseProps, newStack, oneKey, resources, synthJson, wrappingKey, type Provisioner, type SynthOutput } from './fixtures';
 
 Testing.setupJest();

@@ -7,7 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Manifest, type TerraformStack } from 'cdktf';
 import { ImportedKmsKey } from '../../src/constructs';
-import { KeyMaterial, unwrap, wrap } from '../../src';
+import { KeyMaterial, wrap } from '../../src';
+import { unwrap } from '../../src/wrapping';
 import { baseProps, filesUnder, fullSynth, wrappingKey, wrappingKeyPair } from './fixtures';
 
 const AES = randomBytes(32);
