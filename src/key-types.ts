@@ -5,6 +5,7 @@
  * Source: Thalassa Cloud's "Key types" and "Bring your own key (BYOK)" pages; see
  * `shared/design/thalassa-kms-api.md`.
  */
+import { shownValue } from './disclosure';
 import { ByokError } from './errors';
 
 /** The broad family a key type belongs to. */
@@ -126,7 +127,7 @@ export function keyType(name: string): KeyType {
   if (!isKeyTypeName(name)) {
     throw new KeyTypeError(
       'KEY_TYPE_UNKNOWN',
-      `Unknown key type ${JSON.stringify(String(name).slice(0, 64))}. Expected one of: ${Object.keys(KEY_TYPES).join(', ')}.`,
+      `Unknown key type ${shownValue(name)}. Expected one of: ${Object.keys(KEY_TYPES).join(', ')}.`,
     );
   }
   return KEY_TYPES[name];

@@ -1,9 +1,13 @@
+import { createPublicKey } from 'node:crypto';
+import { shownPath, shownValue, shownVariable } from '../../disclosure';
 import { readFileSync } from 'node:fs';
-import { importKey } from '../../api';
+import { importKey, type KmsClient } from '../../api';
 import { importableKeyType } from '../../key-types';
 // From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
 // code and its crypto (start-up; see bench/README.md).
 import { parseWrapHash } from '../../wrapping/hash';
+import { checkWrappedBlob, type LiveWrappingKey } from '../../wrapping/blob-check';
+import { spkiFingerprint } from '../../material/fingerprint';
 import { ExitCode, optionalString, requireString, UsageError, type Command, type ParsedOptions } from '../command';
 import { API_ENV_HELP, describeKey, fingerprintOption, keyValueOptions, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
 
@@ -22,10 +26,12 @@ export const importCommand: Command = {
     label: { type: 'string', multiple: true },
     annotation: { type: 'string', multiple: true },
     'export-allowed': { type: 'boolean' },
+    'wrapping-key-fingerprint': { type: 'string' },
   },
   help: `Usage: thalassa-byok import --region R --name N --key-type T (--wrapped-file F | --wrapped-env VAR)
                             --fingerprint FP [--hash H] [--allow-rotation] [--description D]
-                            [--label k=v ...] [--annotation k=v ...] [--export-allowed] [--json] [--verbose]
+                            [--label k=v ...] [--annotation k=v ...] [--export-allowed]
+                            [--wrapping-key-fingerprint FP] [--json] [--verbose]
 
 Imports a wrapped key (POST /v1/kms/{region}/keys with importKeyMaterial) and records its fingerprint in
 the annotation cdktf-thalassa-byok/fingerprint. This is the command the ImportedKmsKey provisioner runs.
@@ -44,6 +50,12 @@ looked up by name before anything is sent again, so a retried import never makes
   --hash H              The OAEP hash the blob was wrapped with (default sha256)
   --allow-rotation      Allow rotation of the imported key (can never be changed later)
   --description D, --label k=v, --annotation k=v, --export-allowed   Key settings (immutable)
+  --wrapping-key-fingerprint FP   The wrapping key the blob was made with (spki-sha256:…); refused, with
+                        both fingerprints, when the region's live wrapping key differs
+
+Before anything is sent, the blob is checked against the region's live wrapping key (fetched first): its
+length must be the key's modulus plus a multiple of 8 bytes of key wrap, and a file that looks like key
+material (PEM, DER, hex or raw) is refused without being sent or shown.
   --json                Print the result as JSON
   --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
@@ -58,15 +70,21 @@ Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs 
     const hashFunction = parseWrapHash(optionalString(options, 'hash'));
     const labels = reservedKeysRefused(keyValueOptions(options, 'label'), 'label');
     const annotations = reservedKeysRefused(keyValueOptions(options, 'annotation'), 'annotation');
-    const importKeyMaterial = readWrappedBlob(options, io.env);
+    const { base64: importKeyMaterial, read } = readWrappedBlob(options, io.env);
+    const wrappingKeyFingerprint = optionalString(options, 'wrapping-key-fingerprint');
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
-    const outcome = await withClient(options, io, (client) => importKey(client, {
-      region, name, keyType, importKeyMaterial, fingerprint, hashFunction,
-      allowRotation: options['allow-rotation'] === true,
-      description: optionalString(options, 'description'),
-      labels, annotations,
-      exportAllowed: options['export-allowed'] === true,
-    }, { progress: (line) => io.stderr(`${line}\n`) }));
+    const outcome = await withClient(options, io, async (client) => {
+      // Checked before the first request of the workflow: an adoption sends no blob, but a file that is the
+      // key itself must be refused whatever the API holds.
+      checkWrappedBlob(Buffer.from(importKeyMaterial, 'base64'), await liveWrappingKey(client, region), { expectedFingerprint: wrappingKeyFingerprint, fileBytes: read });
+      return importKey(client, {
+        region, name, keyType, importKeyMaterial, fingerprint, hashFunction,
+        allowRotation: options['allow-rotation'] === true,
+        description: optionalString(options, 'description'),
+        labels, annotations,
+        exportAllowed: options['export-allowed'] === true,
+      }, { progress: (line) => io.stderr(`${line}\n`) });
+    });
     const verb = outcome.action === 'created' ? 'Imported' : outcome.restored ? 'Adopted (deletion cancelled)' : 'Adopted existing';
     if (options.json) {
       printJson(io, { action: outcome.action, restored: outcome.action === 'adopted' ? outcome.restored : false, key: outcome.key });
@@ -86,13 +104,19 @@ const RESERVED_PREFIX = 'cdktf-thalassa-byok/';
 function reservedKeysRefused(map: Record<string, string> | undefined, option: string): Record<string, string> | undefined {
   const reserved = Object.keys(map ?? {}).find((k) => k.startsWith(RESERVED_PREFIX));
   if (reserved !== undefined) {
-    throw new UsageError(`--${option} ${JSON.stringify(reserved.slice(0, 64))}: keys under "${RESERVED_PREFIX}" are reserved for this tool (the fingerprint is recorded there by import); choose another key.`);
+    throw new UsageError(`--${option} ${shownValue(reserved)}: keys under "${RESERVED_PREFIX}" are reserved for this tool (the fingerprint is recorded there by import); choose another key.`);
   }
   return map;
 }
 
-/** The blob as base64, validated; never echoed. */
-function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): string {
+/** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
+async function liveWrappingKey(client: KmsClient, region: string): Promise<LiveWrappingKey> {
+  const key = createPublicKey({ key: (await client.wrappingKey(region)).publicKey, format: 'pem' });
+  return { modulusBytes: Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8), fingerprint: spkiFingerprint(key) };
+}
+
+/** The blob as base64 and the bytes as read (for the key-likeness check); never echoed. */
+function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): { base64: string; read: Buffer } {
   const file = optionalString(options, 'wrapped-file');
   const variable = optionalString(options, 'wrapped-env');
   if ((file === undefined) === (variable === undefined)) throw new UsageError('Give exactly one of --wrapped-file F or --wrapped-env VAR.');
@@ -101,15 +125,15 @@ function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): string
     try {
       data = readFileSync(file);
     } catch (err) {
-      throw new UsageError(`Cannot read the wrapped blob from ${file} (${(err as NodeJS.ErrnoException).code}). Was the stack synthesized (cdktf synth) on this machine?`);
+      throw new UsageError(`Cannot read the wrapped blob from ${shownPath(file)} (${(err as NodeJS.ErrnoException).code}). Was the stack synthesized (cdktf synth) on this machine?`);
     }
   } else {
     const value = env[variable as string];
-    if (!value) throw new UsageError(`Environment variable ${variable} is not set or empty; it should hold the wrapped blob as base64.`);
+    if (!value) throw new UsageError(`Environment variable ${shownVariable(variable as string)} is not set or empty; it should hold the wrapped blob as base64.`);
     data = Buffer.from(value, 'latin1');
   }
   const text = data.toString('latin1').replace(/\s+/g, '');
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return text;
-  if (variable !== undefined) throw new UsageError(`Environment variable ${variable} does not hold base64 (${text.length} characters).`);
-  return data.toString('base64');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return { base64: text, read: data };
+  if (variable !== undefined) throw new UsageError(`Environment variable ${shownVariable(variable)} does not hold base64 (${text.length} characters).`);
+  return { base64: data.toString('base64'), read: data };
 }
