@@ -5,6 +5,7 @@
  * A leaf module: no imports from the rest of the package.
  */
 import { lstatSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 /** Longer values are never quoted: a setting, a name or an option value is short; material is not. */
 const MAX_SHOWN = 64;
@@ -21,13 +22,13 @@ export function isShowable(value: string): boolean {
   // Long runs of plain words ("wrapped-file", "MY_KEY_VARIABLE") are names; random material is never all one case
   // without digits, so a long run mixing cases, digits or base64 signs is treated as possible material.
   const runs = value.match(new RegExp(`[A-Za-z0-9+/=_-]{${SUSPECT_RUN},}`, 'g')) ?? [];
-  if (runs.some((run) => !/^[a-z_-]+$/.test(run) && !/^[A-Z_-]+$/.test(run))) return false;
+  if (runs.some((run) => !/^[a-z_/-]+$/.test(run) && !/^[A-Z_/-]+$/.test(run))) return false;
   return !new RegExp(`[0-9a-fA-F]{${SUSPECT_RUN},}`).test(value.replace(/[\s:,]/g, ''));
 }
 
 /**
  * Describes a value without showing anything of it: its length and what it looks like, e.g.
- * `a 64-character value (hex digits)`. Safe for secrets: reveals only what `value.length` already does.
+ * `a value of 64 characters (hex digits, not shown)`. Safe for secrets: reveals only what `value.length` already does.
  */
 export function describeHidden(value: string | Uint8Array): string {
   if (typeof value !== 'string') return `${value.length} bytes of binary data`;
@@ -39,7 +40,7 @@ export function describeHidden(value: string | Uint8Array): string {
   else if (compact.startsWith('{')) kind = 'JSON text';
   else if (!/^[\x20-\x7e\s]*$/.test(value)) kind = 'binary or non-ASCII text';
   else kind = 'text';
-  return `a ${value.length}-character value (${kind}, not shown)`;
+  return `a value of ${value.length} characters (${kind}, not shown)`;
 }
 
 /** The value quoted when {@link isShowable}, else {@link describeHidden}. For settings that may be mistyped secrets. */
@@ -50,18 +51,28 @@ export function shownValue(value: unknown): string {
 
 /**
  * A path for a message: shown when it names an existing file system entry (so it is a path, not a key pasted
- * where the path belongs), or when it is short and showable; otherwise described.
+ * where the path belongs), or a missing entry with a showable name in an existing folder ("a typo in the file
+ * name"), or when it is short and showable; otherwise described.
  */
 export function shownPath(path: string): string {
   if (path.length <= 4096 && !path.includes('\0')) {
-    try {
-      lstatSync(path);
-      return JSON.stringify(path);
-    } catch {
-      // Not an existing entry: fall through to the cautious rule.
-    }
+    if (exists(path) || (dirname(path) !== '.' && exists(dirname(path)) && isShowable(basename(path)))) return printable(path);
   }
-  return isShowable(path) ? JSON.stringify(path) : `${describeHidden(path)} that names no file (is it the material itself, not a path?)`;
+  return isShowable(path) ? path : `${describeHidden(path)} that names no file (is it the material itself, not a path?)`;
+}
+
+/** Bare, as messages have always shown paths; quoted (escaped) only when it holds control characters. */
+function printable(path: string): string {
+  return /^[\x20-\x7e]*$/.test(path) ? path : JSON.stringify(path);
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

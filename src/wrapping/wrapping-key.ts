@@ -149,8 +149,9 @@ function checkPin(pin: string, actual: string, source: string): void {
   if (expected !== actual) {
     throw new WrappingError(
       'WRAPPING_KEY_PIN_MISMATCH',
-      // The pin itself is not repeated: it is in the caller's code, and a key pasted there must not reach a log.
-      `The wrapping key from ${source} has fingerprint ${actual}, which is not the pinned fingerprint. The key may have been substituted, ` +
+      // The pin is repeated only when written as a fingerprint (with its prefix): a bare hex pin may be a key pasted
+      // in the wrong place, and must not reach a log.
+      `The wrapping key from ${source} has fingerprint ${actual}, which is not the pinned fingerprint${pin.trim().toLowerCase().startsWith('spki-sha256:') ? ` ${expected}` : ''}. The key may have been substituted, ` +
         `or it belongs to another region; if the region's key really changed, verify it out of band and update the pin.`,
     );
   }
