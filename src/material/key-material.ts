@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
-import { shownPath, shownVariable } from '../disclosure';
+import { looksLikeVariableName, shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { fingerprintCanonical } from './fingerprint';
@@ -90,7 +90,7 @@ export abstract class KeyMaterial {
     if (passphrase === undefined || passphrase === '') {
       throw new KeyMaterialError(
         'MATERIAL_PASSPHRASE_MISSING',
-        `The passphrase for the key material from ${this.source} is read from environment variable ${shownVariable(variable)}, which is not set or empty. Export it before running.`,
+        `The passphrase for the key material from ${this.source} is read from environment variable ${shownVariable(variable)}, which is not set or empty. Export ${looksLikeVariableName(variable) ? variable : 'it'} before running.`,
       );
     }
     return { format: this.options.format, passphrase, passphraseSource: `environment variable ${shownVariable(variable)}` };
