@@ -5,7 +5,7 @@
  * at the key itself must be refused before anything is POSTed.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run';
 import { ImportedKmsKey, type ImportedKmsKeyProps } from '../../src/constructs';
@@ -151,6 +151,23 @@ describe('the CLI', () => {
     expect(out).toMatch(/BLOB_NOT_WRAPPED|not a wrapped blob|nothing was sent/i);
     expect(emulator.requestLog.slice(before).filter((entry) => entry.method !== 'GET')).toEqual([]);
     expectNoRun(out, kind === 'der' ? ecPem : MATERIALS[kind]);
+  });
+
+  // Issue 11, Deliver 3 (import's side): a blob file another local user could have planted is not read.
+  it.each([
+    ['mode 0644', /must be a regular file owned by you with mode 0600; .*mode 0644/, (blob: string) => { const f = join(dir, 'open.wrapped'); writeFileSync(f, blob, { mode: 0o644 }); chmodSync(f, 0o644); return f; }],
+    ['a symlink', /ELOOP/, (blob: string) => { const f = join(dir, 'target.wrapped'); writeFileSync(f, blob, { mode: 0o600 }); symlinkSync(f, join(dir, 'link.wrapped')); return join(dir, 'link.wrapped'); }],
+    ['in a world-writable folder', /folder can be written by another user \(mode 777/, (blob: string) => { const d = join(dir, 'shared'); mkdirSync(d); chmodSync(d, 0o777); const f = join(d, 'b.wrapped'); writeFileSync(f, blob, { mode: 0o600 }); return f; }],
+  ] as const)('import refuses a blob file %s, reads and sends nothing', async (_case, message, make) => {
+    const live = WrappingKey.fromPem(wrappingKeyPair().publicPem);
+    const loaded = KeyMaterial.fromBytes(aes, { format: 'raw' }).load('aes256-gcm96');
+    const blob = Buffer.from(wrap(loaded, live)).toString('base64');
+    const before = emulator.requestLog.length;
+    const { code, out } = await cli([...importArgs, '--wrapped-file', make(blob)]);
+    expect(code).toBe(2);
+    expect(out).toMatch(message);
+    expect(emulator.requestLog.length).toBe(before);
+    expectNoLeak(out, Buffer.from(blob, 'base64'), aes);
   });
 
   it('import refuses a real blob made for another wrapping key, naming both fingerprints, and sends nothing', async () => {

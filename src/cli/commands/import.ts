@@ -1,6 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { shownPath, shownValue, shownVariable } from '../../disclosure';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { importKey, type KmsClient } from '../../api';
 import { importableKeyType } from '../../key-types';
 // From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
@@ -44,7 +45,8 @@ looked up by name before anything is sent again, so a retried import never makes
   --region R            Region slug, e.g. nl-01
   --name N              Key name (unique in the region, including keys pending deletion)
   --key-type T          An importable key type (not hmac*)
-  --wrapped-file F      File holding the wrapped blob (base64 text or binary), as "thalassa-byok wrap --out" writes
+  --wrapped-file F      File holding the wrapped blob (base64 text or binary), as "thalassa-byok wrap --out" writes;
+                        a regular file of yours, mode 0600, in a folder only you can write
   --wrapped-env VAR     Or: environment variable holding the wrapped blob as base64
   --fingerprint FP      The material's fingerprint (thalassa-byok fingerprint)
   --hash H              The OAEP hash the blob was wrapped with (default sha256)
@@ -109,6 +111,30 @@ function reservedKeysRefused(map: Record<string, string> | undefined, option: st
   return map;
 }
 
+/**
+ * Reads the blob file only if nobody but the current user could have planted it: a regular file (no symlink
+ * followed), owned by this user, mode 0600 (or 0400), in a folder that only this user can write. Another
+ * local user who could rename or replace it could otherwise have their own material imported under ours.
+ */
+function readOwnerOnlyFile(file: string): Buffer {
+  const uid = process.getuid?.();
+  const folder = statSync(dirname(resolve(file)));
+  if ((folder.mode & 0o022) !== 0 || (uid !== undefined && folder.uid !== uid)) {
+    throw new UsageError(`--wrapped-file ${shownPath(file)}: its folder can be written by another user (mode ${(folder.mode & 0o777).toString(8)}, owner ${folder.uid}), who could replace the blob. Keep blobs in a folder only you can write (chmod 700) and synth again.`);
+  }
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const stat = fstatSync(fd);
+    const mode = stat.mode & 0o777;
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (mode !== 0o600 && mode !== 0o400)) {
+      throw new UsageError(`--wrapped-file ${shownPath(file)} must be a regular file owned by you with mode 0600; it is ${stat.isFile() ? 'a file' : 'not a regular file'} of owner ${stat.uid}, mode ${mode.toString(8).padStart(4, '0')}. Synth again (the construct and "wrap --out" write it that way).`);
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
 async function liveWrappingKey(client: KmsClient, region: string): Promise<LiveWrappingKey> {
   const key = createPublicKey({ key: (await client.wrappingKey(region)).publicKey, format: 'pem' });
@@ -123,8 +149,9 @@ function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): { base
   let data: Buffer;
   if (file !== undefined) {
     try {
-      data = readFileSync(file);
+      data = readOwnerOnlyFile(file);
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new UsageError(`Cannot read the wrapped blob from ${shownPath(file)} (${(err as NodeJS.ErrnoException).code}). Was the stack synthesized (cdktf synth) on this machine?`);
     }
   } else {
