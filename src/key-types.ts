@@ -5,6 +5,7 @@
  * Source: Thalassa Cloud's "Key types" and "Bring your own key (BYOK)" pages; see
  * `shared/design/thalassa-kms-api.md`.
  */
+import { shownValue } from './disclosure';
 import { ByokError } from './errors';
 
 /** The broad family a key type belongs to. */
@@ -123,13 +124,36 @@ export function isKeyTypeName(name: unknown): name is KeyTypeName {
 
 /** Looks a key type up by name; throws `KEY_TYPE_UNKNOWN` listing the valid names. */
 export function keyType(name: string): KeyType {
-  if (!isKeyTypeName(name)) {
-    throw new KeyTypeError(
-      'KEY_TYPE_UNKNOWN',
-      `Unknown key type ${JSON.stringify(String(name).slice(0, 64))}. Expected one of: ${Object.keys(KEY_TYPES).join(', ')}.`,
-    );
-  }
+  if (!isKeyTypeName(name)) throw unknownKeyType(name, Object.keys(KEY_TYPES) as KeyTypeName[]);
   return KEY_TYPES[name];
+}
+
+/** `KEY_TYPE_UNKNOWN` listing `choices`, with a "did you mean" for a near miss (only our own name is shown). */
+function unknownKeyType(name: unknown, choices: readonly KeyTypeName[]): KeyTypeError {
+  const suggestion = typeof name === 'string' ? nearestName(name, choices) : undefined;
+  return new KeyTypeError(
+    'KEY_TYPE_UNKNOWN',
+    `Unknown key type ${shownValue(name)}.${suggestion ? ` Did you mean "${suggestion}"?` : ''} Expected one of: ${choices.join(', ')}.`,
+  );
+}
+
+/** The choice within 2 edits of `name` (case and separators ignored), if exactly one is nearest. */
+function nearestName(name: string, choices: readonly KeyTypeName[]): KeyTypeName | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const wanted = norm(name);
+  if (wanted.length === 0 || wanted.length > 32) return undefined;
+  const scored = choices.map((choice) => ({ choice, d: editDistance(wanted, norm(choice)) })).sort((a, b) => a.d - b.d);
+  return scored[0].d <= 2 && scored[1]?.d !== scored[0].d ? scored[0].choice : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = row;
+  }
+  return previous[b.length];
 }
 
 /**
@@ -137,6 +161,8 @@ export function keyType(name: string): KeyType {
  * generates HMAC keys inside the KMS and does not accept their material from outside.
  */
 export function importableKeyType(name: string): ImportableKeyType {
+  // Unknown names are offered only the importable types: listing HMAC types there read as if they were choices.
+  if (!isKeyTypeName(name)) throw unknownKeyType(name, IMPORTABLE_KEY_TYPE_NAMES);
   const type = keyType(name);
   if (!type.importable) {
     throw new KeyTypeError(

@@ -32,4 +32,18 @@ describe('key-type catalogue', () => {
     expect(error).toMatchObject({ code: 'KEY_TYPE_UNKNOWN' });
     expect((error as Error).message).toMatch(/"aes512".*aes256-gcm96/);
   });
+
+  it.each([['ecdsa-P256', 'ecdsa-p256'], ['ECDSA_P384', 'ecdsa-p384'], ['aes256-gcm', 'aes256-gcm96'], ['ed2519', 'ed25519'], ['rsa-409', 'rsa-4096']])(
+    'suggests the near miss: %s → %s', (typo, meant) => {
+      expect(() => importableKeyType(typo)).toThrow(new RegExp(`Did you mean "${meant}"\\?`));
+    },
+  );
+
+  it('offers no suggestion for a far miss, and lists only importable types for an import', () => {
+    let error: unknown;
+    try { importableKeyType('blowfish'); } catch (e) { error = e; }
+    expect((error as Error).message).not.toMatch(/Did you mean/);
+    expect((error as Error).message).toMatch(/Expected one of: aes128-gcm96, .*ed25519\.$/);
+    expect((error as Error).message).not.toMatch(/hmac/);
+  });
 });

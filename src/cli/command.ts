@@ -2,6 +2,7 @@
  * The shape every `thalassa-byok` sub-command has, and the pieces they share: parsed arguments, output
  * streams, exit codes and usage errors.
  */
+import { describeHidden, isShowable } from '../disclosure';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ByokError } from '../errors';
 
@@ -56,8 +57,10 @@ export function parseCommandLine(command: Command, argv: string[]): { options: P
     });
     return { options: values as ParsedOptions, positionals };
   } catch (err) {
-    // parseArgs's messages quote only option names, never values.
-    throw new UsageError((err as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '.'));
+    // parseArgs quotes option names, never values; but a name can be a pasted key ("--<hex>"), so it too passes
+    // through the one rule of what may be shown.
+    const first = (err as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '.');
+    throw new UsageError(first.replace(/'([^']*)'/g, (_, quoted: string) => (isShowable(quoted) ? `'${quoted}'` : `an option name (${describeHidden(quoted)})`)));
   }
 }
 

@@ -2,6 +2,7 @@
  * Dispatches `thalassa-byok <command> [options]`. Command modules load on demand, so a provisioner's
  * `thalassa-byok import` pays only for what `import` uses.
  */
+import { shownValue } from '../disclosure';
 import { ByokError } from '../errors';
 import { ExitCode, parseCommandLine, UsageError, type CliIo, type Command } from './command';
 
@@ -60,7 +61,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (entry === undefined) {
-    io.stderr(`thalassa-byok: unknown command "${name.slice(0, 64)}". Commands: ${commandNames().join(', ')}.\nRun "thalassa-byok --help" for usage.\n`);
+    io.stderr(`thalassa-byok: unknown command ${shownValue(name)}. Commands: ${commandNames().join(', ')}.\nRun "thalassa-byok --help" for usage.\n`);
     return ExitCode.USAGE;
   }
   const command = entry.load();

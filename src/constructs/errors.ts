@@ -3,6 +3,7 @@
  * what was expected and what was received — and never contains key material or a wrapped blob: received
  * values are echoed only for settings that are public by nature (names, labels, regions), and truncated.
  */
+import { shownValue } from '../disclosure';
 import { ByokError } from '../errors';
 
 /** Stable codes of {@link ImportedKmsKeyError}. */
@@ -36,10 +37,8 @@ export class ImportedKmsKeyError extends ByokError {
 export function describeReceived(value: unknown): string {
   if (value === undefined) return 'nothing (undefined)';
   if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}… (${value.length} characters)` : JSON.stringify(value);
-    return shown;
-  }
+  // A string where a KeyMaterial belongs is often the key itself (process.env.KEY_HEX): quoted only when it cannot be.
+  if (typeof value === 'string') return shownValue(value);
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   if (Array.isArray(value)) return `an array of ${value.length} items`;
   return `a value of type ${typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value}`;

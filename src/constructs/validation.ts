@@ -3,6 +3,7 @@
  * the value is fine, or the "expected" half of an error message when it is not; the construct adds the path,
  * the property and the received value.
  */
+import { shownValue } from '../disclosure';
 import { Token } from 'cdktf';
 
 /** A region slug, e.g. `nl-01`. */
@@ -72,12 +73,12 @@ export function checkStringMap(value: unknown, kind: 'labels' | 'annotations'): 
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length > MAX_ENTRIES) return { expected, received: `${entries.length} entries` };
   for (const [key, entry] of entries) {
-    if (!keyRule.test(key) || key.startsWith(RESERVED_KEY_PREFIX)) return { expected, received: `key ${JSON.stringify(key.slice(0, 64))}` };
+    if (!keyRule.test(key) || key.startsWith(RESERVED_KEY_PREFIX)) return { expected, received: `key ${shownValue(key)}` };
     const valueOk = typeof entry === 'string' && (kind === 'labels'
       ? LABEL_VALUE_PATTERN.test(entry)
       : entry.length <= MAX_ANNOTATION_VALUE_LENGTH && !CONTROL_CHARACTERS.test(entry));
     if (!valueOk) {
-      const shown = typeof entry === 'string' ? `${JSON.stringify(entry.slice(0, 64))}${entry.length > 64 ? '…' : ''}` : `a ${typeof entry}`;
+      const shown = shownValue(entry);
       return { expected, received: `value ${shown} for key ${JSON.stringify(key)}` };
     }
   }

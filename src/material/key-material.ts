@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
+import { looksLikeVariableName, shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { fingerprintCanonical } from './fingerprint';
@@ -89,10 +90,10 @@ export abstract class KeyMaterial {
     if (passphrase === undefined || passphrase === '') {
       throw new KeyMaterialError(
         'MATERIAL_PASSPHRASE_MISSING',
-        `The passphrase for the key material from ${this.source} is read from environment variable ${variable}, which is not set or empty. Export ${variable} before running.`,
+        `The passphrase for the key material from ${this.source} is read from environment variable ${shownVariable(variable)}, which is not set or empty. Export ${looksLikeVariableName(variable) ? variable : 'it'} before running.`,
       );
     }
-    return { format: this.options.format, passphrase, passphraseSource: `environment variable ${variable}` };
+    return { format: this.options.format, passphrase, passphraseSource: `environment variable ${shownVariable(variable)}` };
   }
 
   /** A source prints as its description only. */
@@ -106,7 +107,7 @@ class FileKeyMaterial extends KeyMaterial {
 
   constructor(private readonly path: string, options: KeyMaterialOptions) {
     super(options);
-    this.source = `file ${path}`;
+    this.source = `file ${shownPath(path)}`;
   }
 
   protected read(): Buffer {
@@ -115,7 +116,7 @@ class FileKeyMaterial extends KeyMaterial {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'it does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : `error ${code}`;
-      throw new KeyMaterialError('MATERIAL_SOURCE', `Cannot read key material from file ${this.path}: ${why}. Check the path (relative paths resolve against ${process.cwd()}).`);
+      throw new KeyMaterialError('MATERIAL_SOURCE', `Cannot read key material from file ${shownPath(this.path)}: ${why}. Check the path (relative paths resolve against ${process.cwd()}).`);
     }
   }
 }
@@ -125,13 +126,13 @@ class EnvKeyMaterial extends KeyMaterial {
 
   constructor(private readonly variable: string, options: KeyMaterialOptions) {
     super(options);
-    this.source = `environment variable ${variable}`;
+    this.source = `environment variable ${shownVariable(variable)}`;
   }
 
   protected read(): Buffer {
     const value = process.env[this.variable];
     if (value === undefined || value === '') {
-      throw new KeyMaterialError('MATERIAL_SOURCE', `Environment variable ${this.variable} is not set or empty; it should hold the key material (hex, base64, PEM or JWK). Export it before running.`);
+      throw new KeyMaterialError('MATERIAL_SOURCE', `Environment variable ${shownVariable(this.variable)} is not set or empty; it should hold the key material (hex, base64, PEM or JWK). Export it before running.`);
     }
     return Buffer.from(value, 'utf8');
   }

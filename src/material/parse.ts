@@ -4,6 +4,7 @@
  *
  * Inputs are handled as bytes throughout; error messages describe inputs by size and shape only.
  */
+import { shownValue } from '../disclosure';
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
@@ -45,7 +46,7 @@ export function normalizeMaterial(input: Uint8Array, type: ImportableKeyType, op
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const format = options.format ?? 'auto';
   if (!MATERIAL_FORMATS.includes(format)) {
-    throw new KeyMaterialError('MATERIAL_FORMAT', `Unknown material format "${String(format).slice(0, 32)}". Expected one of: ${MATERIAL_FORMATS.join(', ')}.`);
+    throw new KeyMaterialError('MATERIAL_FORMAT', `Unknown material format ${shownValue(format)}. Expected one of: ${MATERIAL_FORMATS.join(', ')}.`);
   }
   if (bytes.length === 0) {
     throw new KeyMaterialError('MATERIAL_SOURCE', `Key material for ${type.name} is empty (0 bytes).`);
@@ -149,7 +150,7 @@ function autoSymmetric(bytes: Buffer, type: SymmetricKeyType): Buffer {
 function symmetricFromJwk(bytes: Buffer, type: SymmetricKeyType): Buffer {
   const jwk = parseJwk(bytes, type);
   if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') {
-    throw formatError(type, 'a JWK with kty "oct" and its key in "k"', `a JWK with kty ${JSON.stringify(String(jwk.kty).slice(0, 16))}`);
+    throw formatError(type, 'a JWK with kty "oct" and its key in "k"', `a JWK with kty ${shownValue(jwk.kty)}`);
   }
   const decoded = Buffer.from(jwk.k, 'base64url');
   if (decoded.length !== type.sizeBytes) throw lengthError(type, decoded.length, 'jwk');
@@ -243,11 +244,11 @@ function fromDer(bytes: Buffer, type: ImportableKeyType, options: MaterialParseO
 function fromJwk(bytes: Buffer, type: ImportableKeyType): KeyObject {
   const jwk = parseJwk(bytes, type);
   if (typeof jwk.kty !== 'string') throw formatError(type, 'a JWK with a "kty" member', 'JSON without "kty"');
-  if (jwk.d === undefined && jwk.kty !== 'oct') throw notPrivate(type, `a public JWK (kty "${jwk.kty.slice(0, 16)}", no "d")`);
+  if (jwk.d === undefined && jwk.kty !== 'oct') throw notPrivate(type, `a public JWK (kty ${shownValue(jwk.kty)}, no "d")`);
   try {
     return createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
   } catch (err) {
-    throw formatError(type, `a valid private JWK for ${type.name}`, `a JWK with kty "${jwk.kty.slice(0, 16)}" that does not import (${opensslReason(err)})`);
+    throw formatError(type, `a valid private JWK for ${type.name}`, `a JWK with kty ${shownValue(jwk.kty)} that does not import (${opensslReason(err)})`);
   }
 }
 

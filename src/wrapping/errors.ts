@@ -12,6 +12,9 @@ import { ByokError } from '../errors';
  * - `BLOB_LENGTH`: a wrapped blob too short, or not of the shape the wrapping key implies.
  * - `BLOB_UNWRAP`: the RSA-OAEP part or the AES key-wrap part does not decrypt (wrong key, wrong hash, damage).
  * - `BLOB_EPHEMERAL_LENGTH`: the RSA-OAEP part decrypts to something other than a 32-byte AES key.
+ * - `BLOB_NOT_WRAPPED`: what would be sent as a wrapped blob is not one (it looks like raw key material, or
+ *   its length does not fit the live wrapping key); nothing was sent.
+ * - `BLOB_WRAPPING_KEY_MISMATCH`: the blob was wrapped for another wrapping key than the region's live one.
  */
 export type WrappingErrorCode =
   | 'WRAPPING_KEY_INVALID'
@@ -22,7 +25,9 @@ export type WrappingErrorCode =
   | 'HASH_UNSUPPORTED'
   | 'BLOB_LENGTH'
   | 'BLOB_UNWRAP'
-  | 'BLOB_EPHEMERAL_LENGTH';
+  | 'BLOB_EPHEMERAL_LENGTH'
+  | 'BLOB_NOT_WRAPPED'
+  | 'BLOB_WRAPPING_KEY_MISMATCH';
 
 /** A wrapping key, hash function or wrapped blob that cannot be used. Never carries key material or blobs. */
 export class WrappingError extends ByokError {

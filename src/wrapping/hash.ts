@@ -1,3 +1,4 @@
+import { shownValue } from '../disclosure';
 import { WrappingError } from './errors';
 
 /** The hash used for RSA-OAEP and its MGF1 in the wrapping format (the API's `hashFunction`). */
@@ -15,6 +16,6 @@ export function parseWrapHash(value: string | undefined): WrapHash {
   if ((WRAP_HASHES as readonly string[]).includes(normalized)) return normalized as WrapHash;
   throw new WrappingError(
     'HASH_UNSUPPORTED',
-    `Unsupported hash function ${JSON.stringify(String(value).slice(0, 32))}. Expected one of: ${WRAP_HASHES.join(', ')} (default ${DEFAULT_WRAP_HASH}).`,
+    `Unsupported hash function ${shownValue(value)}. Expected one of: ${WRAP_HASHES.join(', ')} (default ${DEFAULT_WRAP_HASH}).`,
   );
 }

@@ -3,3 +3,4 @@ export { WrappingKey, MIN_WRAPPING_KEY_BITS, type WrappingKeyOptions, type Wrapp
 export { wrap, unwrap, type WrapOptions } from './wrap';
 export { parseWrapHash, WRAP_HASHES, DEFAULT_WRAP_HASH, type WrapHash } from './hash';
 export { kwpWrap, kwpUnwrap } from './kwp';
+export { checkWrappedBlob, type LiveWrappingKey } from './blob-check';

@@ -2,6 +2,7 @@
  * The region's RSA public wrapping key: parsed once, checked (RSA, at least 2048 bits), fingerprinted, and
  * optionally pinned so that a substituted key fails before anything is wrapped with it.
  */
+import { describeHidden, shownPath } from '../disclosure';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ApiClientOptions } from '../api';
@@ -62,9 +63,9 @@ export class WrappingKey {
     try {
       pem = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new WrappingError('WRAPPING_KEY_SOURCE', `Cannot read the wrapping key file ${path} (${(err as NodeJS.ErrnoException).code}). Fetch it with "thalassa-byok wrapping-key --region <region> --out ${path}".`);
+      throw new WrappingError('WRAPPING_KEY_SOURCE', `Cannot read the wrapping key file ${shownPath(path)} (${(err as NodeJS.ErrnoException).code}). Fetch it with "thalassa-byok wrapping-key --region <region> --out <file>".`);
     }
-    return new WrappingKey(parsePublicKey(pem, `file ${path}`), options, `file ${path}`);
+    return new WrappingKey(parsePublicKey(pem, `file ${shownPath(path)}`), options, `file ${shownPath(path)}`);
   }
 
   /** From the API's answer: JSON `{publicKey, algorithm?}` (as text or parsed), or a bare PEM body. */
@@ -143,12 +144,14 @@ function checkPin(pin: string, actual: string, source: string): void {
   const normalized = pin.trim().toLowerCase();
   const expected = /^[0-9a-f]{64}$/.test(normalized) ? `spki-sha256:${normalized}` : normalized;
   if (!/^spki-sha256:[0-9a-f]{64}$/.test(expected)) {
-    throw new WrappingError('WRAPPING_KEY_PIN_MISMATCH', `The wrapping key pin ${JSON.stringify(pin.slice(0, 100))} is not a fingerprint; expected "spki-sha256:" followed by 64 hex digits.`);
+    throw new WrappingError('WRAPPING_KEY_PIN_MISMATCH', `The wrapping key pin (${describeHidden(pin)}) is not a fingerprint; expected "spki-sha256:" followed by 64 hex digits.`);
   }
   if (expected !== actual) {
     throw new WrappingError(
       'WRAPPING_KEY_PIN_MISMATCH',
-      `The wrapping key from ${source} has fingerprint ${actual}, but ${expected} is pinned. The key may have been substituted, ` +
+      // The pin is repeated only when written as a fingerprint (with its prefix): a bare hex pin may be a key pasted
+      // in the wrong place, and must not reach a log.
+      `The wrapping key from ${source} has fingerprint ${actual}, which is not the pinned fingerprint${pin.trim().toLowerCase().startsWith('spki-sha256:') ? ` ${expected}` : ''}. The key may have been substituted, ` +
         `or it belongs to another region; if the region's key really changed, verify it out of band and update the pin.`,
     );
   }

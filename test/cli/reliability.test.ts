@@ -36,7 +36,7 @@ it('50 sequential imports with faults on 30% of requests all succeed, leaving ex
     for (let i = 0; i < 50; i++) {
       const loaded = KeyMaterial.fromBytes(randomBytes(16), { format: 'raw' }).load('aes128-gcm96');
       const file = join(dir, `k${i}.wrapped`);
-      writeFileSync(file, wrap(loaded, wrappingKey).toString('base64'));
+      writeFileSync(file, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
       const result = await runCli(['import', '--region', 'nl-01', '--name', `faulty-${i}`, '--key-type', 'aes128-gcm96', '--wrapped-file', file, '--fingerprint', loaded.fingerprint], env);
       if (result.code !== 0) failures.push(`faulty-${i}: exit ${result.code}: ${result.stderr}`);
     }

@@ -129,7 +129,7 @@ const CONSTRUCT_CASES: [string, PropsMaker, RegExp][] = [
 
 /** Mistakes made while preparing the props: they throw before the construct exists, naming the fix. */
 const PREPARATION_CASES: [string, () => unknown, RegExp][] = [
-  ['a substituted wrapping key (pin mismatch)', () => WrappingKey.fromPem(pem(keys.rsa2048, 'spki'), { pin: fixtureWrappingKey().fingerprint }), /is pinned\. The key may have been substituted.*update the pin/],
+  ['a substituted wrapping key (pin mismatch)', () => WrappingKey.fromPem(pem(keys.rsa2048, 'spki'), { pin: fixtureWrappingKey().fingerprint }), /is not the pinned fingerprint( spki-sha256:[0-9a-f]{64})?\. The key may have been substituted.*update the pin/],
   ['a malformed pin', () => WrappingKey.fromPem(wrappingKeyPair().publicPem, { pin: 'sha256:abc' }), /expected "spki-sha256:" followed by 64 hex digits/],
   ['a wrapping key under 2048 bits', () => WrappingKey.fromPem(pem(keys.rsa1024, 'spki')), /at least RSA-2048 is required/],
   ['a private key where the wrapping key belongs', () => WrappingKey.fromPem(pem(keys.rsa2048)), /a wrapping key is the region's public key/],
@@ -245,7 +245,7 @@ const CLI_CASES: [string, CliCase][] = [
   ['set-rotation: period 0', { args: () => ['set-rotation', '--region', 'nl-01', '--name', 'x', '--fingerprint', FP(), '--enabled', 'true', '--period-days', '0'], exit: 2, fix: /--period-days must be a whole number of days from 1 to 3650/, api: 'none' }],
   ['set-rotation: period 3651', { args: () => ['set-rotation', '--region', 'nl-01', '--name', 'x', '--fingerprint', FP(), '--enabled', 'true', '--period-days', '3651'], exit: 2, fix: /from 1 to 3650/, api: 'none' }],
   ['set-rotation: --enabled yes', { args: () => ['set-rotation', '--region', 'nl-01', '--name', 'x', '--fingerprint', FP(), '--enabled', 'yes'], exit: 2, fix: /--enabled must be true or false/, api: 'none' }],
-  ['wrapping-key: a pin that does not match (a substituted key)', { args: () => ['wrapping-key', '--region', 'nl-01', '--pin', files.deFingerprint, '--out', join(dir, 'never.pem')], exit: 1, fix: /is pinned\. The key may have been substituted, or it belongs to another region.*update the pin/, api: 'read' }],
+  ['wrapping-key: a pin that does not match (a substituted key)', { args: () => ['wrapping-key', '--region', 'nl-01', '--pin', files.deFingerprint, '--out', join(dir, 'never.pem')], exit: 1, fix: /is not the pinned fingerprint( spki-sha256:[0-9a-f]{64})?\. The key may have been substituted, or it belongs to another region.*update the pin/, api: 'read' }],
   ['wrapping-key: a region that is not a slug', { args: () => ['wrapping-key', '--region', 'nl_01'], exit: 2, fix: /--region must be a region slug such as nl-01/, api: 'none' }],
   ['wrapping-key: a region that does not exist', { args: () => ['wrapping-key', '--region', 'xx-99'], exit: 1, fix: /answered 404.*Either region xx-99 does not exist/, api: 'read' }],
 ];

@@ -1,4 +1,5 @@
 /** What the commands that talk to the API share: the client, region and key-value options, and output. */
+import { shownValue } from '../../disclosure';
 import { KmsClient, type KmsKey } from '../../api';
 // From its own module, not the material index: the API commands need two constants, not the parsers (start-up).
 import { FINGERPRINT_ANNOTATION, KEY_IDENTIFIER_PATTERN } from '../../material/fingerprint';
@@ -35,7 +36,7 @@ export async function withClient<T>(options: ParsedOptions, io: CliIo, body: (cl
 export function regionOption(options: ParsedOptions): string {
   const region = requireString(options, 'region');
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) {
-    throw new UsageError(`--region must be a region slug such as nl-01; received ${JSON.stringify(region.slice(0, 64))}.`);
+    throw new UsageError(`--region must be a region slug such as nl-01; received ${shownValue(region)}.`);
   }
   return region;
 }
@@ -55,7 +56,7 @@ export function keyValueOptions(options: ParsedOptions, name: string): Record<st
   const result: Record<string, string> = {};
   for (const item of (Array.isArray(raw) ? raw : [raw]).map(String)) {
     const at = item.indexOf('=');
-    if (at <= 0) throw new UsageError(`--${name} takes key=value; received ${JSON.stringify(item.slice(0, 64))}.`);
+    if (at <= 0) throw new UsageError(`--${name} takes key=value; received ${shownValue(item)}.`);
     const key = item.slice(0, at);
     if (Object.prototype.hasOwnProperty.call(result, key)) throw new UsageError(`--${name} ${key} is given twice.`);
     result[key] = item.slice(at + 1);

@@ -1,4 +1,5 @@
 /** The options `wrap` and `fingerprint` share for reading key material. */
+import { shownValue } from '../../disclosure';
 import { KeyMaterial, MATERIAL_FORMATS, type MaterialFormat } from '../../material';
 import { optionalString, requireString, UsageError, type OptionsConfig, type ParsedOptions } from '../command';
 
@@ -29,7 +30,7 @@ export function loadMaterialFromOptions(options: ParsedOptions) {
   }
   const format = optionalString(options, 'format') ?? 'auto';
   if (!(MATERIAL_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--format must be one of ${MATERIAL_FORMATS.join(', ')}; received "${format.slice(0, 32)}".`);
+    throw new UsageError(`--format must be one of ${MATERIAL_FORMATS.join(', ')}; received ${shownValue(format)}.`);
   }
   const sourceOptions = { format: format as MaterialFormat, passphraseEnv: optionalString(options, 'passphrase-env') };
   const source = path !== undefined ? KeyMaterial.fromFile(path, sourceOptions) : KeyMaterial.fromEnv(variable as string, sourceOptions);

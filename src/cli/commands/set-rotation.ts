@@ -1,3 +1,4 @@
+import { shownValue } from '../../disclosure';
 import { setRotation } from '../../api';
 import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
 import { API_ENV_HELP, describeKey, fingerprintOption, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
@@ -22,11 +23,11 @@ Exit codes: 0 applied, 1 failure, 2 usage error, 3 the key carries another finge
     const name = requireString(options, 'name');
     const fingerprint = fingerprintOption(options);
     const enabledText = requireString(options, 'enabled');
-    if (enabledText !== 'true' && enabledText !== 'false') throw new UsageError(`--enabled must be true or false; received ${JSON.stringify(enabledText.slice(0, 16))}.`);
+    if (enabledText !== 'true' && enabledText !== 'false') throw new UsageError(`--enabled must be true or false; received ${shownValue(enabledText)}.`);
     const periodText = optionalString(options, 'period-days');
     const period = periodText === undefined ? undefined : Number(periodText);
     if (period !== undefined && !(Number.isInteger(period) && period >= 1 && period <= 3650)) {
-      throw new UsageError(`--period-days must be a whole number of days from 1 to 3650; received ${JSON.stringify(periodText?.slice(0, 16))}.`);
+      throw new UsageError(`--period-days must be a whole number of days from 1 to 3650; received ${shownValue(periodText)}.`);
     }
     const key = await withClient(options, io, (client) => setRotation(client, {
       region, name, fingerprint, settings: { keyRotationEnabled: enabledText === 'true', rotationPeriodInDays: period },
