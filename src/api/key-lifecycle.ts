@@ -121,12 +121,11 @@ function settingDifferences(key: KmsKey, input: ImportKeyInput): string[] {
   // Servers may omit a field; only a reported value can differ.
   if (key.allowRotation !== undefined) compare('allowRotation', key.allowRotation, input.allowRotation ?? false);
   if (key.exportAllowed !== undefined) compare('exportAllowed', key.exportAllowed, input.exportAllowed ?? false);
-  if (key.description !== undefined) compare('description', key.description, input.description ?? '');
-  if (key.labels !== undefined) compare('labels', sorted(key.labels), sorted(input.labels ?? {}));
-  if (key.annotations !== undefined) {
-    const { [FINGERPRINT_ANNOTATION]: _recorded, ...annotations } = key.annotations;
-    compare('annotations', sorted(annotations), sorted(input.annotations ?? {}));
-  }
+  // The official client omits empty description, labels and annotations, so absent means empty, not unknown.
+  compare('description', key.description ?? '', input.description ?? '');
+  compare('labels', sorted(key.labels ?? {}), sorted(input.labels ?? {}));
+  const { [FINGERPRINT_ANNOTATION]: _recorded, ...annotations } = key.annotations ?? {};
+  compare('annotations', sorted(annotations), sorted(input.annotations ?? {}));
   return found;
 }
 

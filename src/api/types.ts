@@ -24,6 +24,7 @@ export interface KmsKey {
   readonly status: KmsKeyStatus;
   readonly exportAllowed?: boolean;
   readonly imported?: boolean;
+  /** Not a field of the official client's `KmsKey`: the real API may never send it, so never depend on it. */
   readonly allowRotation?: boolean;
   readonly keyRotationEnabled?: boolean;
   readonly rotationPeriodInDays?: number;
@@ -32,7 +33,18 @@ export interface KmsKey {
   readonly createdAt?: string;
   readonly updatedAt?: string;
   readonly deletionScheduledAt?: string;
-  readonly organisation?: string;
+  /** An object in the official client (a bare string breaks its decoding); omitted when unknown. */
+  readonly organisation?: KmsOrganisation;
+}
+
+/** The organisation a key belongs to, as the official client decodes it. */
+export interface KmsOrganisation {
+  readonly identity: string;
+  readonly name?: string;
+  readonly slug?: string;
+  readonly description?: string;
+  readonly createdAt?: string;
+  readonly updatedAt?: string;
 }
 
 /** `POST /v1/kms/{region}/keys`. `importKeyMaterial` is base64 of a wrapped blob: treat the request as secret. */

@@ -23,12 +23,18 @@ export interface RequestScope {
   readonly projectId: string | null;
 }
 
-/** The API's view of a key (`KmsKey`): the stored key without its material, plus the deletion date. */
-export type KmsKeyView = Omit<StoredKey, 'versions'> & {
+/** The API's view of a key (`KmsKey`), as the official client's table has it: never any material. */
+export interface KmsKeyView {
+  identity: string; name: string; slug: string; description?: string;
+  labels?: Record<string, string>; annotations?: Record<string, string>; projectId?: string;
+  keyType: string; status: KeyStatus; exportAllowed: boolean; imported?: true;
+  keyRotationEnabled: boolean; rotationPeriodInDays?: number; latestVersion: number;
   versions: Omit<StoredKeyVersion, 'material'>[];
-  /** When the key will be deleted (while `pending_deletion`), else null. `deleteAfter` is the same instant. */
-  deletionScheduledAt: string | null;
-};
+  createdAt: string; updatedAt: string; objectVersion: number;
+  organisation: { identity: string; name: string; slug: string; createdAt: string };
+  /** While `pending_deletion`: when the key will be deleted. */
+  deletionScheduledAt?: string;
+}
 
 /** Settings of the KMS that tests vary. */
 export interface KmsOptions {
@@ -356,12 +362,14 @@ export class Kms {
   }
 
   private checkNameFree(scope: RequestScope, region: string, name: string, slug: string): void {
-    const sameRegion = this.#store.state.keys.filter((k) => k.organisation === scope.organisation && k.region === region);
+    // 409 is scoped by organisation, region and project (FAQ): the same name may live in two projects.
+    const sameRegion = this.#store.state.keys.filter((k) => k.organisation === scope.organisation && k.region === region && k.projectId === scope.projectId);
     const clash = sameRegion.find((k) => k.name === name) ?? (slug === '' ? undefined : sameRegion.find((k) => k.slug === slug));
     if (clash !== undefined) {
       const what = clash.name === name ? `named ${JSON.stringify(name)}` : `with slug ${JSON.stringify(slug)}`;
       const pending = clash.status === 'pending_deletion' ? ` (it is pending deletion until ${clash.deleteAfter}; a pending key keeps its name)` : '';
-      throw conflict(`A key ${what} already exists in region ${region}: ${clash.identity}${pending}.`);
+      const project = scope.projectId === null ? 'outside any project' : `in project ${scope.projectId}`;
+      throw conflict(`A key ${what} already exists in region ${region} ${project}: ${clash.identity}${pending}.`);
     }
   }
 
@@ -409,16 +417,30 @@ function pendingDeletion(key: StoredKey, operation: string): Error {
   return badRequest(`Key ${key.identity} is pending deletion (scheduled for ${key.deleteAfter}); cancel the deletion before you ${operation} it.`);
 }
 
+/**
+ * The API view, shaped as the official Go client decodes `KmsKey` (thalassa-kms-api.md, "What the official
+ * client and provider show"): empty optionals are omitted rather than sent as null, `organisation` is an
+ * object, and fields the client does not know (`allowRotation`, `region`) are not sent. `deletionScheduledAt`
+ * is the one addition, present only while pending deletion; docs/emulator.md says why.
+ */
 function toView(key: StoredKey): KmsKeyView {
-  return {
-    identity: key.identity, name: key.name, slug: key.slug, description: key.description,
-    labels: { ...key.labels }, annotations: { ...key.annotations }, projectId: key.projectId,
-    organisation: key.organisation, region: key.region, keyType: key.keyType, status: key.status,
-    exportAllowed: key.exportAllowed, imported: key.imported, allowRotation: key.allowRotation,
-    keyRotationEnabled: key.keyRotationEnabled, rotationPeriodInDays: key.rotationPeriodInDays,
+  const nonEmpty = (map: Record<string, string>): Record<string, string> | undefined => (Object.keys(map).length > 0 ? { ...map } : undefined);
+  const view: KmsKeyView = {
+    identity: key.identity, name: key.name, slug: key.slug,
+    description: key.description === '' ? undefined : key.description,
+    labels: nonEmpty(key.labels), annotations: nonEmpty(key.annotations),
+    projectId: key.projectId ?? undefined,
+    keyType: key.keyType, status: key.status,
+    exportAllowed: key.exportAllowed, imported: key.imported ? true : undefined,
+    keyRotationEnabled: key.keyRotationEnabled, rotationPeriodInDays: key.rotationPeriodInDays ?? undefined,
     latestVersion: key.latestVersion,
     versions: key.versions.map((v) => ({ version: v.version, status: v.status, createdAt: v.createdAt })),
     createdAt: key.createdAt, updatedAt: key.updatedAt, objectVersion: key.objectVersion,
-    deletionScheduledAt: key.deleteAfter, deleteAfter: key.deleteAfter,
+    // The emulator knows organisations only by identity; it stands in for the name and slug too.
+    organisation: { identity: key.organisation, name: key.organisation, slug: key.organisation, createdAt: key.createdAt },
+    deletionScheduledAt: key.deleteAfter ?? undefined,
   };
+  // JSON.stringify drops undefined members; dropping them here too keeps in-process callers honest.
+  for (const field of Object.keys(view) as (keyof KmsKeyView)[]) if (view[field] === undefined) delete view[field];
+  return view;
 }

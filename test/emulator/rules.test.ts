@@ -120,12 +120,17 @@ describe('authentication and scope', () => {
     const created = await create({ name, keyType: 'aes256-gcm96' }, { project: 'proj-a' });
     expect(created.status).toBe(201);
     expect(created.json.projectId).toBe('proj-a');
-    expect(created.json.organisation).toBe(ORG);
+    expect(created.json.organisation).toMatchObject({ identity: ORG });
+    expect(created.json).not.toHaveProperty('allowRotation');
+    expect(created.json).not.toHaveProperty('region');
     expectError(await call(emulator.url, 'GET', keysPath(`/${created.json.identity}`), { org: 'org-other' }), 404, /not found/);
     expect((await call(emulator.url, 'GET', keysPath(), { org: 'org-other' })).json).toEqual([]);
     expectError(await call(emulator.url, 'DELETE', keysPath(`/${created.json.identity}`), { org: 'org-other' }), 404, /not found/);
     expectError(await call(emulator.url, 'GET', keysPath(`/${created.json.identity}`), { project: 'proj-b' }), 404, /not found/);
     expect((await call(emulator.url, 'GET', keysPath(`/${created.json.identity}`), { project: 'proj-a' })).status).toBe(200);
+    // 409 is scoped by project too: the same name in another project of the organisation is fine, twice in one is not.
+    expect((await create({ name, keyType: 'aes256-gcm96' }, { project: 'proj-b' })).status).toBe(201);
+    expectError(await create({ name, keyType: 'aes256-gcm96' }, { project: 'proj-b' }), 409, /already exists .*in project proj-b/);
     // The same name in another organisation, or another region, is fine.
     expect((await create({ name, keyType: 'aes256-gcm96' }, { org: 'org-other' })).status).toBe(201);
     expect((await create({ name, keyType: 'aes256-gcm96' }, { region: 'de-01' })).status).toBe(201);
@@ -227,7 +232,7 @@ describe('import', () => {
 
   it('refuses rotation of an imported key without allowRotation, by rotate and by PATCH rotation', async () => {
     const created = await create(importBody(uniqueName('fixed'), randomBytes(32), 'aes256-gcm96'));
-    expect(created.json).toMatchObject({ imported: true, allowRotation: false, keyRotationEnabled: false });
+    expect(created.json).toMatchObject({ imported: true, keyRotationEnabled: false });
     const id = created.json.identity;
     expectError(await call(emulator.url, 'POST', keysPath(`/${id}/rotate`)), 400, /allowRotation/);
     expectError(await call(emulator.url, 'PATCH', keysPath(`/${id}/rotation`), { body: { keyRotationEnabled: true } }), 400, /allowRotation/);
@@ -261,22 +266,23 @@ describe('lifecycle', () => {
   it('schedules deletion 30 days ahead, repeats as a no-op, refuses operations, and cancels back to active', async () => {
     const created = await create({ name: uniqueName('doomed'), keyType: 'aes256-gcm96' });
     const id = created.json.identity;
-    expect(created.json.deleteAfter).toBeNull();
+    expect(created.json).not.toHaveProperty('deletionScheduledAt');
+    expect(created.json).not.toHaveProperty('description');
     const before = Date.now();
     expect((await call(emulator.url, 'DELETE', keysPath(`/${id}`))).status).toBe(204);
     const pending = (await call(emulator.url, 'GET', keysPath(`/${id}`))).json;
     expect(pending.status).toBe('pending_deletion');
-    const due = Date.parse(pending.deleteAfter);
+    const due = Date.parse(pending.deletionScheduledAt);
     expect(due - before).toBeGreaterThanOrEqual(30 * 86_400_000 - 1000);
     expect(due - before).toBeLessThan(30 * 86_400_000 + 60_000);
-    expect(pending.deletionScheduledAt).toBe(pending.deleteAfter);
-    expect((await call(emulator.url, 'DELETE', keysPath(`/${id}`))).status).toBe(204);
-    expect((await call(emulator.url, 'GET', keysPath(`/${id}`))).json.deleteAfter).toBe(pending.deleteAfter);
+        expect((await call(emulator.url, 'DELETE', keysPath(`/${id}`))).status).toBe(204);
+    expect((await call(emulator.url, 'GET', keysPath(`/${id}`))).json.deletionScheduledAt).toBe(pending.deletionScheduledAt);
     expectError(await call(emulator.url, 'POST', keysPath(`/${id}/encrypt`), { body: { plaintext: 'aGk=' } }), 400, /pending deletion/);
     expectError(await call(emulator.url, 'POST', keysPath(`/${id}/enable`)), 400, /pending deletion/);
     expect((await call(emulator.url, 'DELETE', keysPath(`/${id}/cancel-deletion`))).status).toBe(204);
     const back = (await call(emulator.url, 'GET', keysPath(`/${id}`))).json;
-    expect(back).toMatchObject({ status: 'active', deleteAfter: null });
+    expect(back.status).toBe('active');
+    expect(back).not.toHaveProperty('deletionScheduledAt');
     expect(back.objectVersion).toBeGreaterThan(created.json.objectVersion);
   });
 
@@ -306,7 +312,8 @@ describe('generated keys and operations', () => {
     const results = await Promise.all(types.map((keyType) => create({ name: uniqueName(`gen-${keyType}`), keyType })));
     for (const [i, res] of results.entries()) {
       expect(res.status).toBe(201);
-      expect(res.json).toMatchObject({ keyType: types[i], imported: false, allowRotation: true, latestVersion: 1 });
+      expect(res.json).toMatchObject({ keyType: types[i], latestVersion: 1 });
+      expect(res.json).not.toHaveProperty('imported');
       expect(res.json).not.toHaveProperty('material');
       expect(res.json).not.toHaveProperty('keyMaterial');
     }
