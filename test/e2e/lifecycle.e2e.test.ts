@@ -101,7 +101,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
       const name = outputs[`${idOf(type)}-name`];
       expect(name).toMatch(new RegExp(`^${baseNameOf(type)}-[0-9a-f]{8}$`));
       const key = await client.findKeyByName(REGION, name);
-      expect(key).toMatchObject({ keyType: type, imported: true, status: 'active', allowRotation: false });
+      expect(key).toMatchObject({ keyType: type, imported: true, status: 'active', keyRotationEnabled: false });
       expect(key!.annotations?.[FINGERPRINT_ANNOTATION]).toBe(outputs[`${idOf(type)}-fingerprint`]);
       const checks = await proveKeyHoldsMaterial(client, REGION, key!, materials.get(type)!.known);
       expect(checks.length).toBeGreaterThanOrEqual(3);
@@ -155,7 +155,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
     expect(active).toHaveLength(1);
     expect(active[0].name).toBe(project.readOutputs(OUTPUTS, STACK)[`${idOf(MUTABLE)}-name`]);
     expect(active[0].name).not.toBe(old.name);
-    expect(active[0]).toMatchObject({ allowRotation: true, imported: true, keyRotationEnabled: true, rotationPeriodInDays: 90 });
+    expect(active[0]).toMatchObject({ imported: true, keyRotationEnabled: true, rotationPeriodInDays: 90 });
     expect(keys.filter((k) => k.status !== 'active').map((k) => [k.identity, k.name, k.status])).toEqual([[old.identity, old.name, 'pending_deletion']]);
     await proveKeyHoldsMaterial(client, REGION, active[0], materials.get(MUTABLE)!.known);
     deployed.set(MUTABLE, active[0]);

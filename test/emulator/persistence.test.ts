@@ -59,7 +59,7 @@ describe('restart', () => {
     try {
       expect((await call(second.url, 'GET', `/v1/kms/${REGION}/wrapping-key`)).json.publicKey).toBe(wkPem);
       const key = (await call(second.url, 'GET', keysPath(`/${id}`))).json;
-      expect(key).toMatchObject({ name: 'kept', imported: true, allowRotation: true, latestVersion: 2, labels: { a: 'b' } });
+      expect(key).toMatchObject({ name: 'kept', imported: true, latestVersion: 2, labels: { a: 'b' } });
       const decrypted = await call(second.url, 'POST', keysPath(`/${id}/decrypt`), { body: { ciphertext } });
       expect(decrypted.json).toEqual({ plaintext: 'c3Vydml2ZQ==', keyVersion: 1 });
       expect((await call(second.url, 'GET', keysPath(`/${doomed}`))).json.status).toBe('pending_deletion');
