@@ -54,12 +54,12 @@ looked up by name before anything is sent again, so a retried import never makes
   --description D, --label k=v, --annotation k=v, --export-allowed   Key settings (immutable)
   --wrapping-key-fingerprint FP   The wrapping key the blob was made with (spki-sha256:…); refused, with
                         both fingerprints, when the region's live wrapping key differs
+  --json                Print the result as JSON
+  --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
 Before anything is sent, the blob is checked against the region's live wrapping key (fetched first): its
 length must be the key's modulus plus a multiple of 8 bytes of key wrap, and a file that looks like key
 material (PEM, DER, hex or raw) is refused without being sent or shown.
-  --json                Print the result as JSON
-  --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
 ${API_ENV_HELP}
 Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs to another key (nothing changed).
