@@ -2,7 +2,8 @@ export { KmsClient, type WrappingKeyAnswer } from './client';
 export { resolveApiConfig, isLoopback, DEFAULT_ENDPOINT, type ApiClientOptions, type ApiConfig, type Credentials } from './config';
 export { ApiError, type ApiErrorCode, type ApiErrorDetails } from './errors';
 export {
-  importKey, deleteKey, setRotation, KeyOwnershipError,
-  type ImportKeyInput, type ImportOutcome, type DeleteOutcome, type WorkflowOptions,
+  importKey, setRotation, KeyOwnershipError,
+  type ImportKeyInput, type ImportOutcome, type KeyOwnership, type WorkflowOptions,
 } from './key-lifecycle';
+export { deleteKey, sweepKeys, sweepRegions, type DeleteOutcome, type SweepInput, type SweptKey } from './key-deletion';
 export type * from './types';

@@ -1,17 +1,19 @@
 /**
- * The apply-time workflows behind `thalassa-byok import`, `delete` and `set-rotation`, written so that a
- * retried, interrupted or repeated run converges on exactly one key and never touches a key that another
- * material (or another tool) owns. Ownership is the fingerprint recorded in the key's annotations.
+ * The apply-time import workflow behind `thalassa-byok import`, written so that a retried, interrupted or
+ * repeated run converges on exactly one key, and never adopts a key that another material, another state or
+ * another tool owns. See "Invariants" 4 and 5 in shared/design/architecture.md and docs/lifecycle.md.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ByokError } from '../errors';
-// From its own module, not the material index: one constant, without loading the parsers (CLI start-up).
-import { FINGERPRINT_ANNOTATION } from '../material/fingerprint';
+// From its own module, not the material index: one function, without loading the parsers (CLI start-up).
+import { spkiPemFingerprint } from '../material/fingerprint';
+import { COMMITMENT_ANNOTATION, CONSTRUCT_LABEL, FINGERPRINT_ANNOTATION, OWNER_LABEL, RESERVED_PREFIX } from '../protocol';
 import type { KmsClient } from './client';
 import { ApiError } from './errors';
 import type { CreateKmsKeyRequest, KmsKey, RotationSettings } from './types';
 
-/** A key exists under the name but belongs to other material, or to nothing we recorded. Nothing was changed. */
+/** A key exists under the name but is not provably ours. Nothing was changed. */
 export class KeyOwnershipError extends ByokError {
   /** The CLI's exit code for "refused for safety". */
   public readonly exitCode = 3;
@@ -21,13 +23,23 @@ export class KeyOwnershipError extends ByokError {
   }
 }
 
-export interface ImportKeyInput {
+/** Which state and construct a key belongs to: recorded as labels at import, checked before anything is touched. */
+export interface KeyOwnership {
+  /** The Terraform state's owner id. */
+  readonly owner?: string;
+  /** The construct's id within the state. */
+  readonly construct?: string;
+}
+
+export interface ImportKeyInput extends KeyOwnership {
   readonly region: string;
   readonly name: string;
   readonly keyType: string;
   /** The wrapped blob, base64. Sent in the create call and nowhere else. */
   readonly importKeyMaterial: string;
   readonly fingerprint: string;
+  /** A symmetric key's commitment (never in state or argv); without it such a key cannot be adopted. */
+  readonly commitment?: string;
   readonly hashFunction?: string;
   readonly allowRotation?: boolean;
   readonly description?: string;
@@ -47,22 +59,31 @@ export interface WorkflowOptions {
   readonly maxCreateAttempts?: number;
 }
 
+const KNOWN_STATUSES = new Set(['active', 'disabled', 'pending_deletion']);
+
+/** The clause every refusal of an import ends with: what the user's applications can rely on. */
+const UNTOUCHED = 'Nothing was changed: the key this construct used before (if any) is untouched and stays active.';
+
 /**
- * Imports the key, or adopts the key that already carries this name and fingerprint (a previous run that
- * succeeded, or whose answer was lost). A key pending deletion with our fingerprint is restored: the user
+ * Imports the key, or adopts the key that already carries this name, if it is provably ours (a previous run
+ * that succeeded, or whose answer was lost). A key pending deletion that is ours is restored: the user
  * declared it again, and its name stays taken for 30 days otherwise.
  */
 export async function importKey(client: KmsClient, input: ImportKeyInput, options: WorkflowOptions = {}): Promise<ImportOutcome> {
   const progress = options.progress ?? (() => undefined);
-  const existing = await client.findKeyByName(input.region, input.name);
+  const existing = await findOnlyKey(client, input.region, input.name);
   if (existing) return adopt(client, existing, input, progress);
 
   const request: CreateKmsKeyRequest = {
     name: input.name,
     keyType: input.keyType,
     description: input.description,
-    labels: input.labels,
-    annotations: { ...input.annotations, [FINGERPRINT_ANNOTATION]: input.fingerprint },
+    labels: { ...input.labels, ...ownershipLabels(input) },
+    annotations: {
+      ...input.annotations,
+      [FINGERPRINT_ANNOTATION]: input.fingerprint,
+      ...(input.commitment === undefined ? {} : { [COMMITMENT_ANNOTATION]: input.commitment }),
+    },
     exportAllowed: input.exportAllowed ?? false,
     allowRotation: input.allowRotation ?? false,
     hashFunction: input.hashFunction ?? 'sha256',
@@ -76,12 +97,15 @@ export async function importKey(client: KmsClient, input: ImportKeyInput, option
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       const lost = err.code === 'API_CONFLICT' || err.outcomeUnknown;
-      if (!lost) throw err;
+      if (!lost) {
+        err.message = `${err.message} ${UNTOUCHED}`;
+        throw err;
+      }
       // The key may exist now: created by this call before its answer was lost, or by a concurrent run.
       progress(err.code === 'API_CONFLICT'
         ? `The name ${input.name} is taken; checking whether the key is ours.`
         : `The create call's outcome is unknown (${err.code}${err.status ? ` ${err.status}` : ''}); looking the key up before deciding.`);
-      const found = await client.findKeyByName(input.region, input.name);
+      const found = await findOnlyKey(client, input.region, input.name);
       if (found) return adopt(client, found, input, progress);
       if (err.code === 'API_CONFLICT' || attempt >= attempts) throw err;
       await sleep(Math.round(Math.random() * Math.min(5000, 250 * 2 ** attempt)));
@@ -90,25 +114,87 @@ export async function importKey(client: KmsClient, input: ImportKeyInput, option
   }
 }
 
-async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, progress: (line: string) => void): Promise<ImportOutcome> {
-  assertOwned(key, input.fingerprint, input.region, 'adopt');
-  // Same material is not enough: a key's settings are fixed at import, so adopting one imported with other
-  // settings (say allowRotation false, when true is declared) would silently leave the declared ones unapplied.
-  // This happens when a pinned physicalName is reused by a replacement.
-  const differences = settingDifferences(key, input);
-  if (differences.length > 0) {
+/** The labels that tie a key to its state and construct. */
+export function ownershipLabels(ownership: KeyOwnership): Record<string, string> {
+  return {
+    ...(ownership.owner === undefined ? {} : { [OWNER_LABEL]: ownership.owner }),
+    ...(ownership.construct === undefined ? {} : { [CONSTRUCT_LABEL]: ownership.construct }),
+  };
+}
+
+/**
+ * The one key named exactly `name`, or undefined. Two keys answering to one name (a server that matches
+ * loosely, or one name in two projects) are refused: adopting or deleting the first would be a guess.
+ */
+export async function findOnlyKey(client: KmsClient, region: string, name: string): Promise<KmsKey | undefined> {
+  const keys = (await client.listKeys(region, { name })).filter((key) => key.name === name);
+  if (keys.length > 1) {
     throw new KeyOwnershipError(
-      `Key ${key.name} (${key.identity}) in ${input.region} holds this material but was imported with other settings (${differences.join('; ')}). ` +
-        'Those settings cannot change after import. Nothing was changed; give the new key another name (leave physicalName unset to get a fresh one).',
-      key,
+      `${keys.length} keys answer to the name ${name} in region ${region} (${keys.map((k) => k.identity).join(', ')}); ` +
+        `refusing to guess which one is meant. ${UNTOUCHED} Delete or rename the stray key, or give this key another name.`,
+      keys[0],
     );
   }
+  return keys[0];
+}
+
+async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, progress: (line: string) => void): Promise<ImportOutcome> {
+  const refuse = (why: string, fix: string): never => {
+    throw new KeyOwnershipError(`Refusing to adopt key ${key.name} (${key.identity}) in region ${input.region}: ${why}. ${UNTOUCHED} ${fix}`, key);
+  };
+  if (!KNOWN_STATUSES.has(key.status)) refuse(`its status ${JSON.stringify(key.status)} is not one this tool knows`, 'Check the key in the Thalassa console.');
+  if (key.imported === false) refuse('it was generated by Thalassa Cloud, not imported', 'Give this key another name.');
+  assertOwned(key, input, input.region, 'adopt');
+  // Same material is not enough: a key's settings are fixed at import, so adopting one imported with other
+  // settings would silently leave the declared ones unapplied (a pinned physicalName reused by a replacement).
+  const differences = settingDifferences(key, input);
+  if (differences.length > 0) {
+    refuse(`it holds this material but was imported with other settings (${differences.join('; ')}), which cannot change after import`,
+      'Give the new key another name (leave physicalName unset to get a fresh one).');
+  }
+  await assertHoldsMaterial(client, key, input, refuse);
   if (key.status === 'pending_deletion') {
     progress(`Key ${key.name} (${key.identity}) is ours but scheduled for deletion; cancelling the deletion.`);
     await client.cancelDeletion(input.region, key.identity);
     return { action: 'adopted', key: await client.getKey(input.region, key.identity), restored: true };
   }
+  if (key.status === 'disabled') progress(`Key ${key.name} (${key.identity}) is ours but disabled; adopted as it is (enable it to use it).`);
   return { action: 'adopted', key, restored: false };
+}
+
+/**
+ * Proof that the key was made from this material, beyond annotations anyone could copy: an asymmetric key's
+ * public key must have the recorded `spki-sha256:` fingerprint; a symmetric key must carry the commitment
+ * that only the material's holder could compute (it is not in the plan or state, unlike the fingerprint).
+ */
+async function assertHoldsMaterial(
+  client: KmsClient, key: KmsKey, input: ImportKeyInput, refuse: (why: string, fix: string) => never,
+): Promise<void> {
+  if (input.fingerprint.startsWith('spki-sha256:')) {
+    const pems = await client.publicKeys(input.region, key.identity);
+    const first = Object.keys(pems).sort((a, b) => Number(a) - Number(b))[0];
+    const actual = first === undefined ? undefined : spkiPemFingerprint(pems[first]);
+    if (actual !== input.fingerprint) {
+      refuse(actual === undefined ? 'the API shows no public key for it' : `its public key has fingerprint ${actual}, not the recorded ${input.fingerprint}: it holds other material`,
+        'Someone else may have created it under this name; investigate, then delete it yourself or give this key another name.');
+    }
+    return;
+  }
+  const recorded = key.annotations?.[COMMITMENT_ANNOTATION];
+  if (input.commitment === undefined) {
+    refuse('this import has no commitment to prove the key holds this material (a pre-wrapped symmetric key carries none)',
+      'If the key is yours, record it in the state by hand or delete it; otherwise give this key another name.');
+  }
+  if (recorded === undefined || !sameText(recorded, input.commitment as string)) {
+    refuse('it does not carry this material\'s commitment, so it may hold other material under a copied fingerprint',
+      'Someone else may have created it under this name; investigate, then delete it yourself or give this key another name.');
+  }
+}
+
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 /** The immutable settings in which an existing key differs from the declared ones, as `what: have ≠ want`. */
@@ -123,59 +209,54 @@ function settingDifferences(key: KmsKey, input: ImportKeyInput): string[] {
   if (key.exportAllowed !== undefined) compare('exportAllowed', key.exportAllowed, input.exportAllowed ?? false);
   // The official client omits empty description, labels and annotations, so absent means empty, not unknown.
   compare('description', key.description ?? '', input.description ?? '');
-  compare('labels', sorted(key.labels ?? {}), sorted(input.labels ?? {}));
-  const { [FINGERPRINT_ANNOTATION]: _recorded, ...annotations } = key.annotations ?? {};
-  compare('annotations', sorted(annotations), sorted(input.annotations ?? {}));
+  // The reserved entries are checked on their own (ownership, fingerprint, commitment).
+  compare('labels', userEntries(key.labels), userEntries(input.labels));
+  compare('annotations', userEntries(key.annotations), userEntries(input.annotations));
   return found;
 }
 
-function sorted(map: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function userEntries(map: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(map ?? {}).filter(([k]) => !k.startsWith(RESERVED_PREFIX)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-export type DeleteOutcome =
-  | { readonly action: 'scheduled'; readonly key: KmsKey }
-  | { readonly action: 'already-pending'; readonly key: KmsKey }
-  | { readonly action: 'absent' };
-
-/** Schedules deletion of the named key only when it carries `fingerprint`. A key already gone or pending is success. */
-export async function deleteKey(client: KmsClient, input: { region: string; name: string; fingerprint: string }): Promise<DeleteOutcome> {
-  const key = await client.findKeyByName(input.region, input.name);
-  if (!key) return { action: 'absent' };
-  assertOwned(key, input.fingerprint, input.region, 'delete');
-  if (key.status === 'pending_deletion') return { action: 'already-pending', key };
-  try {
-    await client.deleteKey(input.region, key.identity);
-  } catch (err) {
-    // A retried DELETE whose first attempt went through finds the key pending (400) or gone (404).
-    const now = err instanceof ApiError && (err.status === 400 || err.status === 404) ? await client.findKeyByName(input.region, input.name) : key;
-    if (!now) return { action: 'absent' };
-    if (now.status !== 'pending_deletion') throw err;
+/**
+ * Throws unless the key carries `fingerprint` and the given ownership (an owner id or construct that is
+ * absent on one side and present on the other is a mismatch too).
+ */
+export function assertOwned(key: KmsKey, expected: KeyOwnership & { fingerprint: string }, region: string, verb: string): void {
+  const problems: string[] = [];
+  const recorded = key.annotations?.[FINGERPRINT_ANNOTATION];
+  if (recorded !== expected.fingerprint) {
+    problems.push(recorded === undefined
+      ? `it has no ${FINGERPRINT_ANNOTATION} annotation (it was not imported by cdktf-thalassa-byok)`
+      : `it carries fingerprint ${recorded}, not ${expected.fingerprint}`);
   }
-  return { action: 'scheduled', key };
+  const owner = key.labels?.[OWNER_LABEL];
+  if (owner !== expected.owner) {
+    problems.push(owner === undefined
+      ? `it carries no owner id (${OWNER_LABEL}), so no Terraform state can prove it owns it`
+      : expected.owner === undefined ? `it belongs to the Terraform state with owner id ${owner}` : `it belongs to another Terraform state (owner id ${owner}, this state's is ${expected.owner})`);
+  }
+  const construct = key.labels?.[CONSTRUCT_LABEL];
+  if (problems.length === 0 && construct !== expected.construct) {
+    problems.push(`it was imported for another construct of this state (${CONSTRUCT_LABEL} ${construct ?? '(none)'}, this one's is ${expected.construct ?? '(none)'}); a construct that moved or was renamed cannot take over its key`);
+  }
+  if (problems.length === 0) return;
+  throw new KeyOwnershipError(
+    `Refusing to ${verb} key ${key.name} (${key.identity}) in region ${region}: ${problems.join('; ')}. ${verb === 'adopt' ? UNTOUCHED : 'Nothing was changed.'} ` +
+      'If that key is stale, delete it yourself; if it is this stack\'s key from a lost state, take it over with the owner id it carries (docs/lifecycle.md); otherwise give this key another name.',
+    key,
+  );
 }
 
 /** Applies rotation settings to the named key, after checking it is ours. */
 export async function setRotation(
-  client: KmsClient, input: { region: string; name: string; fingerprint: string; settings: RotationSettings },
+  client: KmsClient, input: KeyOwnership & { region: string; name: string; fingerprint: string; settings: RotationSettings },
 ): Promise<KmsKey> {
-  const key = await client.findKeyByName(input.region, input.name);
+  const key = await findOnlyKey(client, input.region, input.name);
   if (!key) {
     throw new ApiError('API_NOT_FOUND', `No key named ${input.name} exists in region ${input.region}; import it first (thalassa-byok import).`);
   }
-  assertOwned(key, input.fingerprint, input.region, 'change the rotation settings of');
+  assertOwned(key, input, input.region, 'change the rotation settings of');
   return client.updateRotation(input.region, key.identity, input.settings);
-}
-
-function assertOwned(key: KmsKey, fingerprint: string, region: string, verb: string): void {
-  const recorded = key.annotations?.[FINGERPRINT_ANNOTATION];
-  if (recorded === fingerprint) return;
-  const what = recorded === undefined
-    ? `has no ${FINGERPRINT_ANNOTATION} annotation (it was not imported by cdktf-thalassa-byok)`
-    : `carries fingerprint ${recorded}, not ${fingerprint}`;
-  throw new KeyOwnershipError(
-    `Refusing to ${verb} key ${key.name} (${key.identity}) in region ${region}: it ${what}. Nothing was changed. ` +
-      'If that key is stale, delete it yourself; otherwise give this key another name.',
-    key,
-  );
 }

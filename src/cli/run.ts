@@ -18,6 +18,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   'wrapping-key': { summary: 'Fetch a region\'s wrapping key, print its fingerprint, optionally save it', load: () => require('./commands/wrapping-key').wrappingKeyCommand },
   import: { summary: 'Import a wrapped key (idempotent; adopts a key that carries the same fingerprint)', load: () => require('./commands/import').importCommand },
   delete: { summary: 'Schedule deletion of a key, only if it carries the given fingerprint', load: () => require('./commands/delete').deleteCommand },
+  sweep: { summary: 'Schedule deletion of keys a state owns that the code no longer declares (run by the per-stack resources)', load: () => require('./commands/sweep').sweepCommand },
   'set-rotation': { summary: 'Set the automatic rotation of an imported key', load: () => require('./commands/set-rotation').setRotationCommand },
   'cancel-deletion': { summary: 'Restore a key that is pending deletion', load: () => require('./commands/cancel-deletion').cancelDeletionCommand },
   describe: { summary: 'Show one key', load: () => require('./commands/describe').describeCommand },

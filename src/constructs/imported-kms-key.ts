@@ -3,197 +3,38 @@
  *
  * Synth loads and checks the material, fingerprints it and wraps it with the region's wrapping key; the plan
  * shows create / no-op / replace from the fingerprint and the immutable settings; apply runs the package's
- * `thalassa-byok import` from a local-exec provisioner. See `shared/design/architecture.md`.
+ * `thalassa-byok import` from a local-exec provisioner. What happens on removal, replacement and failure is
+ * the stack's {@link KeyOwner}'s part. See `shared/design/architecture.md` and `docs/lifecycle.md`.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import { Annotations, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from 'cdktf';
 // Not re-exported from cdktf's index (cdktf marks it as meant for its own constructs), but it is the only
 // hook that runs during synthesis with the output folder in hand; cdktf's own assets use it.
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
-import { importableKeyType, KeyTypeError, type ImportableKeyType } from '../key-types';
+import { KeyTypeError, type ImportableKeyType } from '../key-types';
 import { CanonicalKeyMaterial, KeyMaterial, KeyMaterialError, PreWrappedKeyMaterial } from '../material';
-import { parseWrapHash, wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
+import { wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
 import { writeOwnerOnlyFile } from '../secret-file';
+import { cliCommand, importCommandLine, setRotationCommandLine } from './commands';
 import { describeReceived, ImportedKmsKeyError, invalidProp, propMessage } from './errors';
-import { canonicalJson, lifecycleResource, type Argument, type LifecycleResourceType, type LifecycleSpec } from './lifecycle';
-import {
-  checkDescription, checkName, checkRegion, checkRotationPeriod, checkStringMap, containsToken,
-  MAX_NAME_LENGTH, MAX_PHYSICAL_NAME_LENGTH,
-} from './validation';
-
-/** What happens to the key in Thalassa Cloud when the construct is destroyed or replaced. */
-export type RemovalPolicy = 'schedule-deletion' | 'retain';
-
-/** Automatic rotation settings: the only settings of an imported key that can change after import. */
-export interface RotationSettings {
-  /** Whether Thalassa Cloud rotates the key automatically. */
-  readonly enabled: boolean;
-  /**
-   * Days between automatic rotations, 1..3650.
-   * @default - Thalassa Cloud's default period
-   */
-  readonly periodInDays?: number;
-}
-
-/** Properties of an {@link ImportedKmsKey}. */
-export interface ImportedKmsKeyProps {
-  /**
-   * The region the key is imported into, e.g. `nl-01`. A concrete slug matching `^[a-z]{2}-[0-9]{2}$`: the
-   * wrapping key belongs to one region, so the region must be known at synth.
-   *
-   * IMPORTANT: changing the region imports a new key there and schedules the existing key for deletion.
-   */
-  readonly region: string;
-
-  /**
-   * The key's base name: 1..246 characters from `[A-Za-z0-9._-]`, starting and ending with a letter or digit.
-   * The key is created as `<name>-<8 hex digits>` (see {@link ImportedKmsKeyProps.physicalName}).
-   *
-   * IMPORTANT: changing the name replaces the key: a new key is imported and the existing one is scheduled
-   * for deletion.
-   */
-  readonly name: string;
-
-  /**
-   * A description of the key, at most 1024 characters (no control characters but tab and newline).
-   * @default - no description
-   *
-   * IMPORTANT: Thalassa Cloud cannot change an imported key's description; changing it replaces the key.
-   */
-  readonly description?: string;
-
-  /**
-   * Labels of the key. Keys: 1..63 characters from `[A-Za-z0-9._/-]`, starting and ending with a letter or
-   * digit; values: 0..63 characters from `[A-Za-z0-9._-]`, starting and ending with a letter or digit; at
-   * most 64 entries; keys under `cdktf-thalassa-byok/` are reserved.
-   * @default - no labels
-   *
-   * IMPORTANT: labels are immutable after import; changing them replaces the key.
-   */
-  readonly labels?: Record<string, string>;
-
-  /**
-   * Annotations of the key. Keys: 1..253 characters from `[A-Za-z0-9._/-]`, starting and ending with a
-   * letter or digit; values: any text up to 4096 characters without control characters but tab and newline;
-   * at most 64 entries. Keys under `cdktf-thalassa-byok/` are reserved: import records the material's
-   * fingerprint in `cdktf-thalassa-byok/fingerprint`.
-   * @default - no annotations (besides the fingerprint recorded at import)
-   *
-   * IMPORTANT: annotations are immutable after import; changing them replaces the key.
-   */
-  readonly annotations?: Record<string, string>;
-
-  /**
-   * The key type, as the API names it: `aes128-gcm96`, `aes256-gcm96`, `chacha20-poly1305`, `rsa-2048`,
-   * `rsa-3072`, `rsa-4096`, `ecdsa-p256`, `ecdsa-p384`, `ecdsa-p521` or `ed25519`. HMAC types cannot be
-   * imported.
-   *
-   * IMPORTANT: changing the key type replaces the key.
-   */
-  readonly keyType: string;
-
-  /**
-   * The key material: `KeyMaterial.fromFile` / `fromEnv` / `fromBytes`, read, checked against `keyType`,
-   * fingerprinted and wrapped at synth; or `KeyMaterial.preWrapped(blob, {fingerprint})` for a blob wrapped
-   * inside an HSM (asymmetric types then need an `spki-sha256:` fingerprint of the public key).
-   *
-   * The material never reaches Terraform's configuration, plan or state: only its fingerprint does. The
-   * wrapped blob is written to an owner-only file in the stack's output folder for the import step.
-   *
-   * IMPORTANT: new material (a new fingerprint) replaces the key.
-   */
-  readonly material: KeyMaterial | PreWrappedKeyMaterial;
-
-  /**
-   * The region's RSA wrapping key (`WrappingKey.fromPemFile(path, {pin})`). Pin it: an unpinned wrapping key
-   * is a synth warning, because a substituted key would receive your material.
-   */
-  readonly wrappingKey: WrappingKey;
-
-  /**
-   * The hash of RSA-OAEP and its MGF1 in the wrapping: `sha1`, `sha256`, `sha384` or `sha512`. Use `sha1`
-   * only for an HSM that can do nothing else (it is a synth warning).
-   * @default 'sha256'
-   *
-   * IMPORTANT: changing the hash function replaces the key.
-   */
-  readonly hashFunction?: WrapHash;
-
-  /**
-   * Whether the key may ever be rotated (manually or automatically). Thalassa Cloud fixes this at import.
-   * @default false
-   *
-   * IMPORTANT: changing this replaces the key: a new key is imported and the existing one is scheduled for
-   * deletion.
-   */
-  readonly allowRotation?: boolean;
-
-  /**
-   * Automatic rotation settings, applied after import with `PATCH …/rotation`. Requires `allowRotation: true`.
-   * Changing them re-applies them without replacing the key. Removing them leaves the key's current settings
-   * as they are; set `{enabled: false}` to switch rotation off.
-   * @default - rotation settings are not managed
-   */
-  readonly rotation?: RotationSettings;
-
-  /**
-   * Whether the key material may be exported from Thalassa Cloud.
-   * @default false
-   *
-   * IMPORTANT: changing this replaces the key.
-   */
-  readonly exportAllowed?: boolean;
-
-  /**
-   * What destroying the construct (or replacing the key) does in Thalassa Cloud: `schedule-deletion` (the
-   * API's 30-day, cancellable window; only a key carrying this construct's fingerprint is touched) or
-   * `retain` (the key stays active and is no longer managed).
-   * @default 'schedule-deletion'
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * Terraform's `prevent_destroy`: any plan that would destroy or replace the key fails, so an unintended
-   * change of an immutable setting is caught at plan time.
-   * @default false
-   */
-  readonly preventDestroy?: boolean;
-
-  /**
-   * The exact name to create the key with, instead of `<name>-<8 hex digits of the immutable settings>`.
-   * 1..255 characters from `[A-Za-z0-9._-]`.
-   *
-   * A key pending deletion keeps its name for 30 days, so with a fixed name a replacement fails at apply (the
-   * old key still holds the name; import refuses to adopt it, since its settings or material differ) until
-   * the old key is gone; the default derived name changes whenever the key is replaced.
-   * @default - `<name>-<first 8 hex digits of the SHA-256 of the replace triggers>`
-   *
-   * IMPORTANT: changing the physical name replaces the key.
-   */
-  readonly physicalName?: string;
-
-  /**
-   * The Terraform resource that carries the key's lifecycle: Terraform's built-in `terraform_data` (no
-   * provider download; Terraform ≥ 1.4, OpenTofu ≥ 1.6), or `null_resource` from the `hashicorp/null`
-   * provider (a `NullProvider` is added to the stack if it has none).
-   * @default 'terraform_data'
-   *
-   * IMPORTANT: do not switch a deployed key: the key moves to a new Terraform resource, and the old resource's
-   * destroy (which Terraform may run after the new one has adopted the key) schedules the key's deletion.
-   * If you must switch, deploy the switch with `removalPolicy: 'retain'`, then restore the policy.
-   */
-  readonly lifecycleResource?: LifecycleResourceType;
-}
+import { constructId, KeyOwner, OUTPUT_FOLDER, stackOutputFolder } from './key-owner';
+import { canonicalJson, lifecycleResource, type LifecycleResourceType } from './lifecycle';
+import type { ImportedKmsKeyProps } from './props';
+import { checkSettings, loadHash, loadKeyType } from './settings';
 
 const IMPORTED_KMS_KEY = Symbol.for('cdktf-thalassa-byok.ImportedKmsKey');
-const DEFAULT_HASH: WrapHash = 'sha256';
-const BLOB_FOLDER = 'byok';
 // The smallest AES-KWP output; see the wrapping format in thalassa-kms-api.md.
 const MIN_KWP_BYTES = 16;
 const SPKI_FINGERPRINT = /^spki-sha256:[0-9a-f]{64}$/;
+
+interface WrappedMaterial {
+  readonly blob: Buffer;
+  readonly fingerprint: string;
+  /** Symmetric material only; never for a pre-wrapped blob, whose material we never see. */
+  readonly commitment?: string;
+}
 
 /**
  * An imported (bring-your-own-key) Thalassa Cloud KMS key.
@@ -202,8 +43,12 @@ const SPKI_FINGERPRINT = /^spki-sha256:[0-9a-f]{64}$/;
  * wrapping key; the wrapped blob goes to an owner-only file under the stack's output folder
  * (`cdktf.out/stacks/<stack>/byok/`), never into the Terraform configuration, plan or state. At apply a
  * local-exec provisioner runs `thalassa-byok import` (no shell involved) with credentials from the
- * `THALASSA_*` environment variables of the Terraform process; at destroy, `thalassa-byok delete` schedules
- * deletion of the key only if it still carries this construct's fingerprint.
+ * `THALASSA_*` environment variables of the Terraform process.
+ *
+ * A replacement imports the new key first (`create_before_destroy`); once it exists, the keys it replaces
+ * are scheduled for deletion (unless `removalPolicy` is `retain`). A failed import leaves the previous key
+ * active. Removing the construct, or destroying the stack, schedules deletion through the stack's
+ * {@link KeyOwner}. Every key records the state's owner id; nothing touches a key without it.
  *
  * @see https://developer.hashicorp.com/terraform/language/resources/terraform-data
  * @see https://developer.hashicorp.com/terraform/language/resources/provisioners/local-exec
@@ -214,8 +59,13 @@ export class ImportedKmsKey extends Construct {
     return x !== null && typeof x === 'object' && IMPORTED_KMS_KEY in x;
   }
 
-  /** The name the key is created with in Thalassa Cloud (`<name>-<8 hex>` unless `physicalName` was given). */
+  /**
+   * The key's name in Thalassa Cloud as a Terraform reference: a resource or output that uses it waits until
+   * the import succeeded. Use {@link physicalName} where a plain string is needed at synth.
+   */
   public readonly name: string;
+  /** The name the key is created with (`<name>-<8 hex>` unless `physicalName` was given), known at synth. */
+  public readonly physicalName: string;
   /** The region the key is imported into. */
   public readonly region: string;
   /** The material's fingerprint (`spki-sha256:…`, `hmac-sha256:…`, or a pre-wrapped blob's identifier). */
@@ -224,14 +74,18 @@ export class ImportedKmsKey extends Construct {
   public readonly keyType: string;
   /** The wrapping hash function. */
   public readonly hashFunction: WrapHash;
-  /** The Terraform resource that imports the key on create and schedules its deletion on destroy. */
+  /** The Terraform resource that imports the key on create. */
   public readonly resource: TerraformResource;
   /** The Terraform resource that applies `rotation`, if given. */
   public readonly rotationResource?: TerraformResource;
   /** Where the wrapped blob is written at synth, relative to the stack's output folder. */
   public readonly wrappedBlobFile: string;
+  /** The construct's id within the state, recorded on the key as the label `cdktf-thalassa-byok/construct`. */
+  public readonly constructId: string;
 
   readonly #blob: Buffer;
+  readonly #commitment?: string;
+  readonly #commitmentFile?: string;
   readonly #nameProp: 'name' | 'physicalName';
 
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
@@ -246,8 +100,9 @@ export class ImportedKmsKey extends Construct {
       throw invalidProp(path, 'wrappingKey', 'a WrappingKey (WrappingKey.fromPemFile / fromPem)', describeReceived(props.wrappingKey));
     }
     const hashFunction = loadHash(path, props.hashFunction);
-    const { blob, fingerprint } = wrapMaterial(path, props.material, keyType, props.wrappingKey, hashFunction);
+    const { blob, fingerprint, commitment } = wrapMaterial(path, props.material, keyType, props.wrappingKey, hashFunction);
     this.#blob = blob;
+    this.#commitment = commitment;
 
     // Once per stack and wrapping key: a stack of a hundred keys sharing one unpinned key needs one warning.
     if (!props.wrappingKey.pinned && firstUseInStack(TerraformStack.of(this), props.wrappingKey.fingerprint)) {
@@ -265,6 +120,7 @@ export class ImportedKmsKey extends Construct {
     this.keyType = keyType.name;
     this.fingerprint = fingerprint;
     this.hashFunction = hashFunction;
+    this.constructId = constructId(this);
 
     // The replace triggers: the fingerprint and every setting Thalassa Cloud fixes at import. Never the blob,
     // which is different on every synth (a fresh ephemeral key per wrap).
@@ -281,84 +137,80 @@ export class ImportedKmsKey extends Construct {
     };
     // A key pending deletion keeps its name for 30 days, so every replacement needs a fresh name: derive it
     // from everything that causes one. The plan shows it, since it is part of the triggers.
-    this.name = settings.physicalName ?? `${settings.name}-${createHash('sha256').update(canonicalJson(immutable)).digest('hex').slice(0, 8)}`;
+    this.physicalName = settings.physicalName ?? `${settings.name}-${createHash('sha256').update(canonicalJson(immutable)).digest('hex').slice(0, 8)}`;
     this.#nameProp = settings.physicalName === undefined ? 'name' : 'physicalName';
-    this.wrappedBlobFile = `${BLOB_FOLDER}/${this.node.addr}.wrapped`;
+    this.wrappedBlobFile = `${OUTPUT_FOLDER}/${this.node.addr}.wrapped`;
+    this.#commitmentFile = commitment === undefined ? undefined : `${OUTPUT_FOLDER}/${this.node.addr}.commitment`;
 
+    const owner = KeyOwner.of(this);
     const cli = cliCommand(this);
-    const keySpec: LifecycleSpec = {
-      triggers: { ...immutable, name: this.name },
-      recorded: ['region', 'name', 'fingerprint'],
-      onCreate: [
-        ...cli, 'import',
-        `--region=${settings.region}`,
-        `--name=${this.name}`,
-        `--key-type=${keyType.name}`,
-        `--hash=${hashFunction}`,
-        ...(settings.description === '' ? [] : [`--description=${settings.description}`]),
-        ...Object.entries(settings.labels).map(([k, v]) => `--label=${k}=${v}`),
-        ...Object.entries(settings.annotations).map(([k, v]) => `--annotation=${k}=${v}`),
-        ...(settings.allowRotation ? ['--allow-rotation'] : []),
-        ...(settings.exportAllowed ? ['--export-allowed'] : []),
+    this.resource = lifecycleResource(settings.lifecycleResource, this, 'Key', {
+      triggers: { ...immutable, name: this.physicalName },
+      // Recorded so that `name` can be a reference (terraform_data's `output`, null_resource's `triggers`).
+      recorded: ['name'],
+      onCreate: importCommandLine(cli, {
+        ...settings, keyType: keyType.name, hashFunction, fingerprint, name: this.physicalName,
         // Relative: Terraform runs provisioners in the stack's working directory (cdktf.out/stacks/<stack>).
-        `--wrapped-file=${this.wrappedBlobFile}`,
-        `--fingerprint=${fingerprint}`,
-      ],
-      onDestroy: settings.removalPolicy === 'retain'
-        ? undefined
-        : [...cli, 'delete', ...recordedOption('region'), ...recordedOption('name'), ...recordedOption('fingerprint')],
-    };
-    this.resource = lifecycleResource(settings.lifecycleResource, this, 'Key', keySpec, {
-      // No create_before_destroy: Terraform does not run destroy-time provisioners of a deposed object, so
-      // with it a replaced key would never be scheduled for deletion. The fresh physical name is what lets the
-      // new key be imported right after the old one is scheduled for deletion.
-      lifecycle: settings.preventDestroy ? { preventDestroy: true } : undefined,
+        wrappedFile: this.wrappedBlobFile,
+        commitmentFile: this.#commitmentFile,
+        owner: owner.ownerId,
+        construct: this.constructId,
+        sweepPredecessors: settings.removalPolicy === 'schedule-deletion',
+      }),
+    }, {
+      // Replacement imports the new key before Terraform drops the old object; the import sweeps the keys it
+      // replaces only after it succeeded. Terraform runs no destroy step for the deposed object.
+      lifecycle: { createBeforeDestroy: true, ...(settings.preventDestroy ? { preventDestroy: true } : {}) },
+      dependsOn: [owner.ownerResource],
     });
+    this.name = recordedName(settings.lifecycleResource, this.resource);
+    owner.addKey({
+      construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
+      keyType: keyType.name, removalPolicy: settings.removalPolicy,
+    }, this.resource);
 
     if (settings.rotation !== undefined) {
       const { enabled, periodInDays } = settings.rotation;
-      const rotationSpec: LifecycleSpec = {
+      this.rotationResource = lifecycleResource(settings.lifecycleResource, this, 'Rotation', {
         triggers: {
-          region: settings.region, name: this.name, fingerprint, enabled,
+          region: settings.region, name: this.physicalName, fingerprint, enabled,
           ...(periodInDays === undefined ? {} : { periodInDays }),
         },
         recorded: [],
-        onCreate: [
-          ...cli, 'set-rotation',
-          `--region=${settings.region}`,
-          `--name=${this.name}`,
-          `--enabled=${enabled}`,
-          ...(periodInDays === undefined ? [] : [`--period-days=${periodInDays}`]),
-          `--fingerprint=${fingerprint}`,
-        ],
-      };
-      this.rotationResource = lifecycleResource(settings.lifecycleResource, this, 'Rotation', rotationSpec, { dependsOn: [this.resource] });
+        onCreate: setRotationCommandLine(cli, {
+          region: settings.region, name: this.physicalName, fingerprint, owner: owner.ownerId, construct: this.constructId, enabled, periodInDays,
+        }),
+      }, { dependsOn: [this.resource] });
     }
 
-    keysNamed(this.node.root, this.region, this.name).push(this);
+    keysNamed(this.node.root, this.region, this.physicalName).push(this);
     this.node.addValidation({ validate: () => this.duplicateKeyErrors() });
-    addCustomSynthesis(this, { onSynthesize: (session) => this.writeWrappedBlob(session) });
+    addCustomSynthesis(this, { onSynthesize: (session) => this.writeApplyFiles(session) });
   }
 
   /** Two keys with the same region and physical name would fight over one key in Thalassa Cloud. */
   private duplicateKeyErrors(): string[] {
-    return keysNamed(this.node.root, this.region, this.name)
+    return keysNamed(this.node.root, this.region, this.physicalName)
       .filter((other) => other !== this)
       .map((other) => propMessage(
         this.node.path,
         this.#nameProp,
         'unique per region within the app',
-        `physical name ${JSON.stringify(this.name)} in region ${JSON.stringify(this.region)}, which ImportedKmsKey "${other.node.path}" also declares`,
+        `physical name ${JSON.stringify(this.physicalName)} in region ${JSON.stringify(this.region)}, which ImportedKmsKey "${other.node.path}" also declares`,
       ));
   }
 
-  private writeWrappedBlob(session: ISynthesisSession): void {
-    const stackDir = join(session.outdir, session.manifest.forStack(TerraformStack.of(this)).workingDirectory);
-    const folder = join(stackDir, BLOB_FOLDER);
-    mkdirSync(folder, { recursive: true, mode: 0o700 });
-    chmodSync(folder, 0o700);
+  /** The blob (and a symmetric key's commitment) for the import step, each in an owner-only file. */
+  private writeApplyFiles(session: ISynthesisSession): void {
+    const stackDir = join(stackOutputFolder(session, TerraformStack.of(this)), '..');
     writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob);
+    if (this.#commitmentFile !== undefined) writeOwnerOnlyFile(join(stackDir, this.#commitmentFile), `${this.#commitment}\n`);
   }
+}
+
+/** The physical name as a reference to the key resource, so that whoever reads it waits for the import. */
+function recordedName(type: LifecycleResourceType, resource: TerraformResource): string {
+  return Token.asString(resource.interpolationForAttribute(type === 'null_resource' ? 'triggers.name' : 'output.name'));
 }
 
 /**
@@ -388,105 +240,10 @@ function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsK
   return keys;
 }
 
-interface Settings {
-  readonly region: string;
-  readonly name: string;
-  readonly description: string;
-  readonly labels: Record<string, string>;
-  readonly annotations: Record<string, string>;
-  readonly allowRotation: boolean;
-  readonly exportAllowed: boolean;
-  readonly rotation?: RotationSettings;
-  readonly removalPolicy: RemovalPolicy;
-  readonly preventDestroy: boolean;
-  readonly physicalName?: string;
-  readonly lifecycleResource: LifecycleResourceType;
-}
-
-/** Checks every plain setting eagerly; returns them with defaults applied. */
-function checkSettings(path: string, props: ImportedKmsKeyProps): Settings {
-  // These settings become the replace triggers and the physical name; a token (a Terraform variable, an
-  // attribute) would make both unknown until apply, and the region must match the wrapping key at synth.
-  for (const prop of ['region', 'name', 'description', 'labels', 'annotations', 'keyType', 'hashFunction', 'physicalName'] as const) {
-    if (containsToken(props[prop])) {
-      throw invalidProp(path, prop, 'a concrete value known at synth (it decides the replace triggers and the key name)', 'an unresolved token', 'PROP_TOKEN');
-    }
-  }
-  const expect = (prop: string, expected: string | undefined, value: unknown): void => {
-    if (expected !== undefined) throw invalidProp(path, prop, expected, describeReceived(value));
-  };
-  expect('region', checkRegion(props.region), props.region);
-  expect('name', checkName(props.name, MAX_NAME_LENGTH), props.name);
-  if (props.physicalName !== undefined) expect('physicalName', checkName(props.physicalName, MAX_PHYSICAL_NAME_LENGTH), props.physicalName);
-  expect('description', checkDescription(props.description), props.description);
-  for (const prop of ['labels', 'annotations'] as const) {
-    const problem = checkStringMap(props[prop], prop);
-    if (problem !== undefined) throw invalidProp(path, prop, problem.expected, problem.received ?? describeReceived(props[prop]));
-  }
-  const flag = (prop: 'allowRotation' | 'exportAllowed' | 'preventDestroy'): boolean => {
-    const value = props[prop];
-    expect(prop, value === undefined || typeof value === 'boolean' ? undefined : 'true or false', value);
-    return value === true;
-  };
-  const allowRotation = flag('allowRotation');
-  const exportAllowed = flag('exportAllowed');
-  const preventDestroy = flag('preventDestroy');
-  const removalPolicy = props.removalPolicy ?? 'schedule-deletion';
-  expect('removalPolicy', removalPolicy === 'schedule-deletion' || removalPolicy === 'retain' ? undefined : '"schedule-deletion" or "retain"', props.removalPolicy);
-  const lifecycle = props.lifecycleResource ?? 'terraform_data';
-  expect('lifecycleResource', lifecycle === 'terraform_data' || lifecycle === 'null_resource' ? undefined : '"terraform_data" or "null_resource"', props.lifecycleResource);
-
-  const rotation = props.rotation;
-  if (rotation !== undefined) {
-    if (rotation === null || typeof rotation !== 'object') throw invalidProp(path, 'rotation', 'an object {enabled, periodInDays?}', describeReceived(rotation));
-    if (containsToken(rotation)) throw invalidProp(path, 'rotation', 'concrete values known at synth', 'an unresolved token', 'PROP_TOKEN');
-    expect('rotation.enabled', typeof rotation.enabled === 'boolean' ? undefined : 'true or false', rotation.enabled);
-    expect('rotation.periodInDays', checkRotationPeriod(rotation.periodInDays), rotation.periodInDays);
-    if (!allowRotation) {
-      throw invalidProp(path, 'rotation', 'left out unless allowRotation is true (Thalassa Cloud refuses to rotate an imported key created without allowRotation)',
-        `rotation settings with allowRotation ${String(props.allowRotation ?? false)}`, 'PROP_CONFLICT');
-    }
-  }
-  return {
-    region: props.region,
-    name: props.name,
-    description: props.description ?? '',
-    labels: { ...(props.labels ?? {}) },
-    annotations: { ...(props.annotations ?? {}) },
-    allowRotation,
-    exportAllowed,
-    rotation: rotation === undefined ? undefined : { enabled: rotation.enabled, periodInDays: rotation.periodInDays },
-    removalPolicy,
-    preventDestroy,
-    physicalName: props.physicalName,
-    lifecycleResource: lifecycle,
-  };
-}
-
-function loadKeyType(path: string, name: unknown): ImportableKeyType {
-  if (typeof name !== 'string') throw invalidProp(path, 'keyType', 'the name of an importable key type', describeReceived(name));
-  try {
-    return importableKeyType(name);
-  } catch (err) {
-    if (!(err instanceof KeyTypeError)) throw err;
-    throw new ImportedKmsKeyError('PROP_INVALID', path, 'keyType', propMessage(path, 'keyType', 'an importable key type', `${describeReceived(name)}: ${err.message}`), { cause: err });
-  }
-}
-
-function loadHash(path: string, value: unknown): WrapHash {
-  if (value === undefined) return DEFAULT_HASH;
-  try {
-    if (typeof value !== 'string') throw new TypeError('not a string');
-    return parseWrapHash(value);
-  } catch {
-    throw invalidProp(path, 'hashFunction', '"sha1", "sha256", "sha384" or "sha512"', describeReceived(value));
-  }
-}
-
 /** Loads, fingerprints and wraps the material (or checks a pre-wrapped blob); the plaintext is zeroed at once. */
 function wrapMaterial(
   path: string, material: unknown, keyType: ImportableKeyType, wrappingKey: WrappingKey, hash: WrapHash,
-): { blob: Buffer; fingerprint: string } {
+): WrappedMaterial {
   if (material instanceof PreWrappedKeyMaterial) {
     const blob = material.blob();
     const modulusBytes = wrappingKey.modulusBytes;
@@ -508,7 +265,7 @@ function wrapMaterial(
   let canonical: CanonicalKeyMaterial | undefined;
   try {
     canonical = material.load(keyType);
-    return { blob: wrap(canonical, wrappingKey, { hash }), fingerprint: canonical.fingerprint };
+    return { blob: wrap(canonical, wrappingKey, { hash }), fingerprint: canonical.fingerprint, commitment: canonical.commitment() };
   } catch (err) {
     if (!(err instanceof KeyMaterialError || err instanceof KeyTypeError || err instanceof WrappingError || err instanceof RangeError)) throw err;
     // These messages describe the material's shape and source only, never its bytes.
@@ -517,27 +274,4 @@ function wrapMaterial(
   } finally {
     canonical?.destroy();
   }
-}
-
-/** `--<key>=<the value the resource recorded>`. */
-function recordedOption(key: 'region' | 'name' | 'fingerprint'): Argument[] {
-  return [{ recorded: key, prefix: `--${key}=` }];
-}
-
-/**
- * The executable and script every provisioner runs: this package's own CLI, found next to this module
- * (`dist/constructs/` → `dist/cli/main.js`), so it is the user's installed copy in `node_modules`, whatever
- * the working directory or PATH. The executable is `process.execPath`, the Node.js running the synth, rather
- * than `node` from Terraform's PATH: it is known to meet the package's engine requirement, and version
- * managers (nvm, asdf) often leave a different `node`, or none, on the PATH that Terraform sees.
- */
-function cliCommand(scope: Construct): string[] {
-  const compiled = join(__dirname, '..', 'cli', 'main.js');
-  // Running from the TypeScript sources (ts-jest, ts-node): use this checkout's build.
-  const checkoutBuild = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-  const script = existsSync(compiled) ? compiled : existsSync(checkoutBuild) ? checkoutBuild : compiled;
-  if (!existsSync(script)) {
-    Annotations.of(scope).addWarning(`ImportedKmsKey "${scope.node.path}": the thalassa-byok CLI was not found at ${script}; build the package (npm run build) before deploying.`);
-  }
-  return [process.execPath, script];
 }

@@ -19,7 +19,7 @@ export type TriggerValue = string | number | boolean | Readonly<Record<string, s
  * One argument of a provisioner's command line: a literal, or `prefix` followed by a value the resource
  * recorded at create (the only kind of reference Terraform allows in a destroy provisioner).
  */
-export type Argument = string | { readonly recorded: string; readonly prefix?: string };
+export type Argument = string | { readonly recorded: string; readonly prefix?: string } | { readonly selfId: true; readonly prefix?: string };
 
 /** Everything Terraform needs to know about one lifecycle resource, independent of its resource type. */
 export interface LifecycleSpec {
@@ -27,8 +27,8 @@ export interface LifecycleSpec {
   readonly triggers: Readonly<Record<string, TriggerValue>>;
   /** The trigger keys the destroy provisioner reads back from the resource itself. */
   readonly recorded: readonly string[];
-  /** The full command line (executable first) run once when the resource is created. */
-  readonly onCreate: readonly string[];
+  /** The full command line (executable first) run once when the resource is created, if anything should happen then. */
+  readonly onCreate?: readonly string[];
   /** The full command line run when the resource is destroyed, if anything should happen then. */
   readonly onDestroy?: readonly Argument[];
 }
@@ -44,7 +44,9 @@ export interface LifecycleMeta {
  * description containing `${` would otherwise be evaluated as an expression.
  */
 export function escapeTemplate(value: string): string {
-  return value.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
+  // A cdktf token (`${TfToken[…]}`) is ours, not the user's (settings that hold tokens are refused at synth):
+  // it must reach Terraform as the reference it stands for.
+  return value.replace(/\$\{(?!TfToken\[)/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 /** JSON with object keys sorted at every level: the same settings always give the same text. */
@@ -73,9 +75,13 @@ function localExec(argv: readonly string[], when?: 'destroy'): LocalExecProvisio
 }
 
 function provisioners(spec: LifecycleSpec, recordedRef: (key: string) => string): LocalExecProvisioner[] {
-  const list = [localExec(spec.onCreate.map(escapeTemplate))];
+  const list: LocalExecProvisioner[] = [];
+  if (spec.onCreate !== undefined) list.push(localExec(spec.onCreate.map(escapeTemplate)));
   if (spec.onDestroy !== undefined) {
-    list.push(localExec(spec.onDestroy.map((a) => (typeof a === 'string' ? escapeTemplate(a) : `${escapeTemplate(a.prefix ?? '')}${recordedRef(a.recorded)}`)), 'destroy'));
+    list.push(localExec(spec.onDestroy.map((a) => {
+      if (typeof a === 'string') return escapeTemplate(a);
+      return `${escapeTemplate(a.prefix ?? '')}${'selfId' in a ? '${self.id}' : recordedRef(a.recorded)}`;
+    }), 'destroy'));
   }
   return list;
 }

@@ -5,6 +5,7 @@
  */
 import { shownValue } from '../disclosure';
 import { Token } from 'cdktf';
+import { RESERVED_PREFIX } from '../protocol';
 
 /** A region slug, e.g. `nl-01`. */
 export const REGION_PATTERN = /^[a-z]{2}-[0-9]{2}$/;
@@ -24,9 +25,13 @@ export const LABEL_VALUE_PATTERN = /^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-
 /** Annotation keys: 1..253 characters from `[A-Za-z0-9._/-]`, starting and ending with a letter or digit. */
 export const ANNOTATION_KEY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,251}[A-Za-z0-9])?$/;
 export const MAX_ANNOTATION_VALUE_LENGTH = 4096;
-export const MAX_ENTRIES = 64;
-/** Label and annotation keys under this prefix belong to this package (the fingerprint annotation). */
-export const RESERVED_KEY_PREFIX = 'cdktf-thalassa-byok/';
+/**
+ * The entries a user may set: the API's 64 less the two this package records in each map (owner id and
+ * construct among the labels; fingerprint and commitment among the annotations).
+ */
+export const MAX_ENTRIES = 62;
+/** Label and annotation keys under this prefix belong to this package. */
+export const RESERVED_KEY_PREFIX = RESERVED_PREFIX;
 export const MIN_ROTATION_DAYS = 1;
 export const MAX_ROTATION_DAYS = 3650;
 

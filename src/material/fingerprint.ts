@@ -30,6 +30,15 @@ export function spkiFingerprint(key: KeyObject): string {
   return `spki-sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 
+/** `spki-sha256:<hex>` of a PEM public key, as the API's public-key endpoint answers it; undefined if it is not one. */
+export function spkiPemFingerprint(pem: string): string | undefined {
+  try {
+    return spkiFingerprint(createPublicKey({ key: pem, format: 'pem' }));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fingerprint of canonical material of the given type. */
 export function fingerprintCanonical(canonical: Buffer, type: ImportableKeyType): string {
   if (type.category === 'symmetric') {
@@ -38,8 +47,15 @@ export function fingerprintCanonical(canonical: Buffer, type: ImportableKeyType)
   return spkiFingerprint(createPrivateKey({ key: canonical, format: 'der', type: 'pkcs8' }));
 }
 
+export { FINGERPRINT_ANNOTATION } from '../protocol';
+
+/** The label the symmetric commitment is computed over; differs from the fingerprint's, so one does not give the other. */
+export const COMMITMENT_LABEL = 'cdktf-thalassa-byok/commitment/v1';
+
 /**
- * The key annotation where import records the fingerprint. Adoption and deletion compare against it, so a
- * key this package did not create (or created from other material) is never adopted or deleted.
+ * A symmetric key's commitment (`hmac-sha256:` + hex): proof, recorded on the key at import, that whoever
+ * created it held the material. Not in state or plan, unlike the fingerprint.
  */
-export const FINGERPRINT_ANNOTATION = 'cdktf-thalassa-byok/fingerprint';
+export function symmetricCommitment(canonical: Buffer): string {
+  return `hmac-sha256:${createHmac('sha256', canonical).update(COMMITMENT_LABEL, 'ascii').digest('hex')}`;
+}

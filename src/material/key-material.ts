@@ -7,7 +7,7 @@ import { inspect } from 'node:util';
 import { looksLikeVariableName, shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
-import { fingerprintCanonical } from './fingerprint';
+import { fingerprintCanonical, symmetricCommitment } from './fingerprint';
 import { normalizeMaterial, type MaterialFormat, type MaterialParseOptions } from './parse';
 import { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';
 
@@ -171,11 +171,22 @@ export class CanonicalKeyMaterial {
   /** `spki-sha256:…` or `hmac-sha256:…`; safe to store and print. */
   public readonly fingerprint: string;
   readonly #bytes: Buffer;
+  readonly #commitment?: string;
   #destroyed = false;
 
   constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
     this.#bytes = canonical;
     this.fingerprint = fingerprintCanonical(canonical, keyType);
+    if (keyType.category === 'symmetric') this.#commitment = symmetricCommitment(canonical);
+  }
+
+  /**
+   * Symmetric keys: the commitment import records on the key, proof for a later adoption that the key was
+   * made from this material (asymmetric keys prove it with their public key). Keep it out of state and logs:
+   * a method over a #private field, so it does not spread or serialize with the object.
+   */
+  public commitment(): string | undefined {
+    return this.#commitment;
   }
 
   /** The canonical bytes themselves (not a copy). Hand them only to `wrap`. Throws after {@link destroy}. */

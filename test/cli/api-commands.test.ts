@@ -164,7 +164,7 @@ describe('thalassa-byok import', () => {
     [['--region', 'nl-01', '--name', 'x', '--key-type', 'aes256-gcm96', '--fingerprint', 'kcv:abcdef'], /exactly one of --wrapped-file F or --wrapped-env VAR/],
     [['--region', 'NL 01', '--name', 'x'], /--region must be a region slug/],
     [['--region', 'nl-01', '--name', 'x', '--key-type', 'aes256-gcm96', '--fingerprint', 'x', '--wrapped-file', '/nonexistent'], /--fingerprint must be/],
-    [['--region', 'nl-01', '--name', 'x', '--key-type', 'aes256-gcm96', '--fingerprint', 'kcv:abcdef', '--wrapped-file', '/nonexistent/blob'], /Cannot read the wrapped blob from \/nonexistent\/blob \(ENOENT\)/],
+    [['--region', 'nl-01', '--name', 'x', '--key-type', 'aes256-gcm96', '--fingerprint', 'kcv:abcdef', '--wrapped-file', '/nonexistent/blob'], /Cannot read --wrapped-file \/nonexistent\/blob \(ENOENT\)/],
     [['--region', 'nl-01', '--name', 'x', '--key-type', 'aes256-gcm96', '--fingerprint', 'kcv:abcdef', '--wrapped-env', 'B', '--label', 'novalue'], /--label takes key=value/],
     [['--region', 'nl-01', '--bogus'], /Unknown option '--bogus'/],
   ])('exits 2 on a usage error: %j', async (args, message) => {

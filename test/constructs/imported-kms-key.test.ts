@@ -3,7 +3,7 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import 'cdktf/lib/testing/adapters/jest';
-import { DataResource, Testing } from 'cdktf';
+import { DataResource, TerraformOutput, Testing } from 'cdktf';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { ImportedKmsKey } from '../../src/constructs';
@@ -25,6 +25,10 @@ const rotationResource = (out: SynthOutput): Json | undefined => {
   const id = Object.keys(all).find((k) => k.includes('_Rotation_'));
   return id === undefined ? undefined : all[id];
 };
+const sweepResource = (out: SynthOutput): Json => {
+  const all = resources(out, 'terraform_data');
+  return all[Object.keys(all).find((k) => k.startsWith('ThalassaByokKeyOwner_Sweep_')) as string];
+};
 const provisioners = (r: Json): Provisioner[] => r.provisioner as Provisioner[];
 const createArgv = (r: Json): string[] => argv(provisioners(r).find((p) => p['local-exec'].when === undefined)!);
 const destroyArgv = (r: Json): string[] | undefined => {
@@ -38,8 +42,10 @@ describe('default synthesis (terraform_data)', () => {
   const out = synthJson(stack);
   const r = keyResource(out);
 
-  test('one terraform_data resource, no provider, no rotation resource', () => {
-    expect(Object.keys(resources(out, 'terraform_data'))).toHaveLength(1);
+  test('one terraform_data resource for the key and two for the stack\'s key owner, no provider, no rotation resource', () => {
+    expect(Object.keys(resources(out, 'terraform_data')).sort()).toEqual([
+      expect.stringMatching(/^ThalassaByokKeyOwner_[0-9A-F]{8}$/), expect.stringMatching(/^ThalassaByokKeyOwner_Sweep_/), expect.stringMatching(/^key_Key_/),
+    ]);
     expect(out.provider).toBeUndefined();
     expect(key.rotationResource).toBeUndefined();
     expect(key.resource).toBeInstanceOf(DataResource);
@@ -48,7 +54,7 @@ describe('default synthesis (terraform_data)', () => {
   test('the replace triggers are the fingerprint and every immutable setting', () => {
     expect(triggers(r)).toEqual({
       region: 'nl-01',
-      name: key.name,
+      name: key.physicalName,
       keyType: 'aes256-gcm96',
       fingerprint: key.fingerprint,
       description: '',
@@ -58,7 +64,8 @@ describe('default synthesis (terraform_data)', () => {
       allowRotation: false,
       hashFunction: 'sha256',
     });
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(DataResource, { input: { region: 'nl-01', name: key.name, fingerprint: key.fingerprint } });
+    // Recorded so that `key.name` can be a reference to the import.
+    expect(r.input).toEqual({ name: key.physicalName });
   });
 
   test('the exposed attributes', () => {
@@ -66,8 +73,16 @@ describe('default synthesis (terraform_data)', () => {
     expect(key.keyType).toBe('aes256-gcm96');
     expect(key.hashFunction).toBe('sha256');
     expect(key.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
-    expect(key.name).toMatch(/^master-[0-9a-f]{8}$/);
+    expect(key.physicalName).toMatch(/^master-[0-9a-f]{8}$/);
     expect(key.wrappedBlobFile).toBe(`byok/${key.node.addr}.wrapped`);
+    expect(key.constructId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test('name is a reference to the key resource\'s output, so a consumer waits for the import', () => {
+    const { stack, key } = oneKey();
+    new TerraformOutput(stack, 'name', { value: key.name });
+    const synthesized = synthJson(stack) as SynthOutput & { output: Record<string, { value: string }> };
+    expect(synthesized.output.name.value).toBe(`\${terraform_data.${key.resource.friendlyUniqueId}.output.name}`);
   });
 
   test('create runs `thalassa-byok import` per the CLI contract, with no shell', () => {
@@ -76,24 +91,25 @@ describe('default synthesis (terraform_data)', () => {
       expect.stringMatching(/[/\\]cli[/\\]main\.js$/),
       'import',
       '--region=nl-01',
-      `--name=${key.name}`,
+      `--name=${key.physicalName}`,
       '--key-type=aes256-gcm96',
       '--hash=sha256',
       `--wrapped-file=${key.wrappedBlobFile}`,
+      `--commitment-file=byok/${key.node.addr}.commitment`,
       `--fingerprint=${key.fingerprint}`,
+      expect.stringMatching(/^--owner=\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/),
+      `--construct=${key.constructId}`,
+      '--sweep-predecessors',
     ]);
   });
 
-  test('destroy runs `thalassa-byok delete` and references only self.input', () => {
-    const destroy = destroyArgv(r)!;
-    expect(destroy.slice(2)).toEqual(['delete', '--region=${self.input.region}', '--name=${self.input.name}', '--fingerprint=${self.input.fingerprint}']);
-    const references = destroy.join(' ').match(/\$\{[^}]*\}/g) ?? [];
-    expect(references.length).toBe(3);
-    for (const ref of references) expect(ref).toMatch(/^\$\{self\.input\.[a-z]+\}$/);
+  test('no destroy step on the key: removal, replacement and destroy are the key owner\'s part', () => {
+    expect(destroyArgv(r)).toBeUndefined();
   });
 
-  test('no create_before_destroy (Terraform skips destroy provisioners of deposed objects) and no prevent_destroy', () => {
-    expect(r.lifecycle).toBeUndefined();
+  test('create_before_destroy, no prevent_destroy, and the key waits for the owner resource', () => {
+    expect(r.lifecycle).toEqual({ create_before_destroy: true });
+    expect(r.depends_on).toEqual([expect.stringMatching(/^terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}$/)]);
   });
 });
 
@@ -105,7 +121,7 @@ describe('props', () => {
     expect(createArgv(r)).toEqual(expect.arrayContaining([
       '--description=Payments master key\nowned by team-a', '--label=env=prod', '--label=team.io/owner=a', '--annotation=example.com/ticket=SEC-1 with spaces & = signs',
     ]));
-    expect(createArgv(r).at(-1)).toBe(`--fingerprint=${key.fingerprint}`);
+    expect(createArgv(r)).toContain(`--fingerprint=${key.fingerprint}`);
   });
 
   test('Terraform template sequences in user text are escaped', () => {
@@ -129,8 +145,8 @@ describe('props', () => {
     expect(triggers(rOn).allowRotation).toBe(true);
     expect(createArgv(rOn)).toContain('--allow-rotation');
     expect(createArgv(rOff)).not.toContain('--allow-rotation');
-    expect(on.key.name).not.toBe(off.key.name);
-    expect(triggers(rOn).name).toBe(on.key.name);
+    expect(on.key.physicalName).not.toBe(off.key.physicalName);
+    expect(triggers(rOn).name).toBe(on.key.physicalName);
     expect({ ...triggers(rOn), allowRotation: false, name: '' }).toEqual({ ...triggers(rOff), name: '' });
   });
 
@@ -144,19 +160,19 @@ describe('props', () => {
     ['material', { material: KeyMaterial.fromBytes(randomBytes(32)) }],
     ['region', { region: 'de-02' }],
   ])('changing %s gives a fresh physical name', (_prop, change) => {
-    expect(oneKey(change).key.name).not.toBe(oneKey().key.name);
+    expect(oneKey(change).key.physicalName).not.toBe(oneKey().key.physicalName);
   });
 
   test('the physical name does not depend on the random wrap, the construct id or the rotation settings', () => {
-    const a = oneKey({}, 'one').key.name;
-    expect(oneKey({}, 'two').key.name).toBe(a);
-    expect(oneKey({ allowRotation: true, rotation: { enabled: true, periodInDays: 30 } }).key.name)
-      .toBe(oneKey({ allowRotation: true, rotation: { enabled: false } }).key.name);
+    const a = oneKey({}, 'one').key.physicalName;
+    expect(oneKey({}, 'two').key.physicalName).toBe(a);
+    expect(oneKey({ allowRotation: true, rotation: { enabled: true, periodInDays: 30 } }).key.physicalName)
+      .toBe(oneKey({ allowRotation: true, rotation: { enabled: false } }).key.physicalName);
   });
 
   test('physicalName is used verbatim', () => {
     const { stack, key } = oneKey({ physicalName: 'payments-master' });
-    expect(key.name).toBe('payments-master');
+    expect(key.physicalName).toBe('payments-master');
     const r = keyResource(synthJson(stack));
     expect(triggers(r).name).toBe('payments-master');
     expect(createArgv(r)).toContain('--name=payments-master');
@@ -170,20 +186,25 @@ describe('props', () => {
     expect(createArgv(r)).toContain('--hash=sha384');
   });
 
-  test("removalPolicy 'retain' has no destroy provisioner", () => {
-    const r = keyResource(synthJson(oneKey({ removalPolicy: 'retain' }).stack));
+  test("removalPolicy 'retain': the import sweeps no predecessors, and the sweep resource records the policy", () => {
+    const out = synthJson(oneKey({ removalPolicy: 'retain' }).stack);
+    const r = keyResource(out);
     expect(provisioners(r)).toHaveLength(1);
-    expect(destroyArgv(r)).toBeUndefined();
+    expect(createArgv(r)).not.toContain('--sweep-predecessors');
+    expect(triggers(sweepResource(out)).keys).toMatch(/^[0-9a-f]{32}@nl-01=retain$/);
   });
 
   test("removalPolicy 'schedule-deletion' is the default", () => {
-    expect(destroyArgv(keyResource(synthJson(oneKey({ removalPolicy: 'schedule-deletion' }).stack)))?.[2]).toBe('delete');
+    const out = synthJson(oneKey({ removalPolicy: 'schedule-deletion' }).stack);
+    expect(createArgv(keyResource(out))).toContain('--sweep-predecessors');
+    expect(triggers(sweepResource(out)).keys).toBe(triggers(sweepResource(synthJson(oneKey().stack))).keys);
+    expect(triggers(sweepResource(out)).keys).toMatch(/=schedule-deletion$/);
   });
 
   test('preventDestroy sets the lifecycle', () => {
     const { stack } = oneKey({ preventDestroy: true });
-    expect(keyResource(synthJson(stack)).lifecycle).toEqual({ prevent_destroy: true });
-    expect(Testing.synth(stack)).toHaveResourceWithProperties(DataResource, { lifecycle: { prevent_destroy: true } });
+    expect(keyResource(synthJson(stack)).lifecycle).toEqual({ create_before_destroy: true, prevent_destroy: true });
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(DataResource, { lifecycle: { create_before_destroy: true, prevent_destroy: true } });
   });
 
   test('rotation: a second resource that depends on the key and runs set-rotation', () => {
@@ -191,9 +212,12 @@ describe('props', () => {
     const out = synthJson(stack);
     const rot = rotationResource(out)!;
     expect(key.rotationResource).toBeInstanceOf(DataResource);
-    expect(triggers(rot)).toEqual({ region: 'nl-01', name: key.name, fingerprint: key.fingerprint, enabled: true, periodInDays: 90 });
+    expect(triggers(rot)).toEqual({ region: 'nl-01', name: key.physicalName, fingerprint: key.fingerprint, enabled: true, periodInDays: 90 });
     expect(rot.depends_on).toEqual([expect.stringMatching(/^terraform_data\.key_Key_/)]);
-    expect(createArgv(rot).slice(2)).toEqual(['set-rotation', '--region=nl-01', `--name=${key.name}`, '--enabled=true', '--period-days=90', `--fingerprint=${key.fingerprint}`]);
+    expect(createArgv(rot).slice(2)).toEqual([
+      'set-rotation', '--region=nl-01', `--name=${key.physicalName}`, '--enabled=true', '--period-days=90', `--fingerprint=${key.fingerprint}`,
+      expect.stringMatching(/^--owner=\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/), `--construct=${key.constructId}`,
+    ]);
     expect(destroyArgv(rot)).toBeUndefined();
   });
 
@@ -265,9 +289,9 @@ describe('null_resource mode', () => {
   const { stack, key } = oneKey({ ...props, lifecycleResource: 'null_resource' });
   const nul = synthJson(stack);
 
-  test('uses null_resource and adds a null provider', () => {
+  test('uses null_resource and adds a null provider; the key owner stays terraform_data unless told otherwise', () => {
     expect(key.resource).toBeInstanceOf(NullResource);
-    expect(resources(nul, 'terraform_data')).toEqual({});
+    expect(Object.keys(resources(nul, 'terraform_data')).every((id) => id.startsWith('ThalassaByokKeyOwner_'))).toBe(true);
     expect(Object.keys(resources(nul, 'null_resource'))).toHaveLength(2);
     expect(Testing.synth(stack)).toHaveProvider(NullProvider);
   });
@@ -282,14 +306,19 @@ describe('null_resource mode', () => {
         return [k, v];
       }
     }));
-    const pairs = Object.entries(resources(data, 'terraform_data')).map(([id, r]) => [id, r, resources(nul, 'null_resource')[id]] as const);
+    const pairs = Object.entries(resources(data, 'terraform_data')).filter(([id]) => id.startsWith('key_'))
+      .map(([id, r]) => [id, r, resources(nul, 'null_resource')[id]] as const);
     expect(pairs).toHaveLength(2);
     for (const [, d, n] of pairs) {
       expect(n).toBeDefined();
       expect(decode(n.triggers as Json)).toEqual(d.triggers_replace);
       expect(JSON.stringify(n.provisioner).replace(/self\.triggers\./g, 'self.input.')).toBe(JSON.stringify(d.provisioner));
-      expect(n.depends_on ?? []).toEqual(((d.depends_on ?? []) as string[]).map((x) => x.replace('terraform_data.', 'null_resource.')));
+      expect(n.depends_on ?? []).toEqual(((d.depends_on ?? []) as string[]).map((x) => (x.includes('.key_') ? x.replace('terraform_data.', 'null_resource.') : x)));
     }
+    const withOutput = oneKey({ lifecycleResource: 'null_resource' });
+    new TerraformOutput(withOutput.stack, 'name', { value: withOutput.key.name });
+    const synthesized = synthJson(withOutput.stack) as SynthOutput & { output: Record<string, { value: string }> };
+    expect(synthesized.output.name.value).toBe(`\${null_resource.${withOutput.key.resource.friendlyUniqueId}.triggers.name}`);
   });
 
   test('an existing null provider is reused', () => {
@@ -313,7 +342,12 @@ describe('several keys', () => {
     const s = newStack();
     const a = new ImportedKmsKey(s, 'a', baseProps({ name: 'a' }));
     const b = new ImportedKmsKey(s, 'b', baseProps({ name: 'b', wrappingKey: wrappingKey() }));
-    expect(Object.keys(resources(synthJson(s), 'terraform_data'))).toHaveLength(2);
+    const out = synthJson(s);
+    expect(Object.keys(resources(out, 'terraform_data'))).toHaveLength(4);
     expect(a.wrappedBlobFile).not.toBe(b.wrappedBlobFile);
+    expect(a.constructId).not.toBe(b.constructId);
+    // One owner and one sweep per stack; the sweep waits for every key.
+    expect(sweepResource(out).depends_on).toEqual([`terraform_data.${a.resource.friendlyUniqueId}`, `terraform_data.${b.resource.friendlyUniqueId}`]);
+    expect(sweepResource(out).input).toEqual({ owner: expect.stringMatching(/^\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/), keys: `${[a.constructId, b.constructId].sort().map((c) => `${c}@nl-01=schedule-deletion`).join(',')}` });
   });
 });

@@ -9,6 +9,7 @@ import { Manifest, type TerraformStack } from 'cdktf';
 import { ImportedKmsKey } from '../../src/constructs';
 import { KeyMaterial, wrap } from '../../src';
 import { unwrap } from '../../src/wrapping';
+import { symmetricCommitment } from '../../src/material/fingerprint';
 import { baseProps, filesUnder, fullSynth, wrappingKey, wrappingKeyPair } from './fixtures';
 
 const AES = randomBytes(32);
@@ -44,7 +45,21 @@ describe('a full synth', () => {
     expect(new Set(blobFiles).size).toBe(keys.length);
     for (const f of blobFiles) expect(statSync(f).mode & 0o777).toBe(0o600);
     expect(statSync(join(stackDir, 'byok')).mode & 0o777).toBe(0o700);
-    expect(files.filter((f) => f.path.includes(`${join(stackDir, 'byok')}`))).toHaveLength(keys.length);
+    // Besides the blobs: a commitment per symmetric key wrapped here (not the pre-wrapped one) and the manifest.
+    const byok = files.filter((f) => f.path.includes(`${join(stackDir, 'byok')}`));
+    expect(byok.map((f) => f.path.slice(stackDir.length + 1)).sort()).toEqual([
+      ...blobFiles.map((f) => f.slice(stackDir.length + 1)),
+      `byok/${keys[0].node.addr}.commitment`, `byok/${keys[3].node.addr}.commitment`, 'byok/keys.json',
+    ].sort());
+    for (const f of byok) expect(f.mode).toBe(0o600);
+  });
+
+  test('the commitment is the material\'s, and is nowhere but in its file', () => {
+    const commitment = readFileSync(join(stackDir, `byok/${keys[0].node.addr}.commitment`), 'utf8').trim();
+    expect(commitment).toBe(symmetricCommitment(AES));
+    expect(commitment).not.toBe(keys[0].fingerprint);
+    const hex = commitment.split(':')[1];
+    for (const f of files.filter((x) => !x.path.endsWith('.commitment'))) expect(contains(f.bytes, hex)).toBe(false);
   });
 
   test('each blob unwraps to the material, with the key hash function', () => {
@@ -83,7 +98,7 @@ describe('a full synth', () => {
   test('the blob is nowhere in the configuration, in particular not in triggers, input or commands', () => {
     const config = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: Record<string, Record<string, Record<string, unknown>>> };
     const all = [...Object.values(config.resource.terraform_data), ...Object.values(config.resource.null_resource)];
-    expect(all).toHaveLength(5);
+    expect(all).toHaveLength(7);
     for (const r of all) {
       for (const field of ['triggers_replace', 'triggers', 'input', 'provisioner']) {
         const text = JSON.stringify(r[field] ?? null);

@@ -39,14 +39,16 @@ describe('terraform', () => {
     expect(result.valid).toBe(true);
   });
 
-  test('plan: three creates, the names in the plan, the template text kept literal, no blob', () => {
+  test('plan: three creates and the key owner\'s two, the names in the plan, the template text kept literal, no blob', () => {
     terraform('plan', '-input=false', '-no-color', '-out=tfplan');
     const plan = terraform('show', '-json', 'tfplan');
-    const changes = (JSON.parse(plan) as { resource_changes: { type: string; change: { actions: string[]; after: Record<string, unknown> } }[] }).resource_changes;
-    expect(changes.map((c) => [c.type, c.change.actions])).toEqual(Array(3).fill(['terraform_data', ['create']]));
+    const all = (JSON.parse(plan) as { resource_changes: { address: string; type: string; change: { actions: string[]; after: Record<string, unknown> } }[] }).resource_changes;
+    expect(all.map((c) => [c.type, c.change.actions])).toEqual(Array(5).fill(['terraform_data', ['create']]));
+    const changes = all.filter((c) => !c.address.includes('ThalassaByokKeyOwner'));
+    expect(changes).toHaveLength(3);
     const afters = changes.map((c) => c.change.after.triggers_replace as Record<string, unknown>);
-    expect(afters.map((t) => t.name).sort()).toEqual([keys[0].name, keys[0].name, keys[1].name].sort());
-    expect(afters.find((t) => t.description !== undefined && t.keyType !== undefined && t.name === keys[0].name)?.description)
+    expect(afters.map((t) => t.name).sort()).toEqual([keys[0].physicalName, keys[0].physicalName, keys[1].physicalName].sort());
+    expect(afters.find((t) => t.description !== undefined && t.keyType !== undefined && t.name === keys[0].physicalName)?.description)
       .toBe('literal ${not.an.expression} and %{ if }');
     for (const k of keys) {
       const blob = readFileSync(join(stackDir, k.wrappedBlobFile));

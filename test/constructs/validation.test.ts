@@ -85,8 +85,8 @@ describe('eager validation', () => {
   });
 
   test('the longest names are accepted', () => {
-    expect(new ImportedKmsKey(newStack(), 'key', baseProps({ name: 'a'.repeat(246) })).name).toHaveLength(255);
-    expect(new ImportedKmsKey(newStack(), 'key', baseProps({ physicalName: 'b'.repeat(255) })).name).toHaveLength(255);
+    expect(new ImportedKmsKey(newStack(), 'key', baseProps({ name: 'a'.repeat(246) })).physicalName).toHaveLength(255);
+    expect(new ImportedKmsKey(newStack(), 'key', baseProps({ physicalName: 'b'.repeat(255) })).physicalName).toHaveLength(255);
   });
 
   test('tokens are refused where the value decides the triggers', () => {

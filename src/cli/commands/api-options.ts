@@ -49,6 +49,29 @@ export function fingerprintOption(options: ParsedOptions): string {
   return fingerprint;
 }
 
+export const OWNERSHIP_OPTIONS: OptionsConfig = { owner: { type: 'string' }, construct: { type: 'string' } };
+
+export const OWNERSHIP_HELP = `  --owner ID            The Terraform state's owner id (label cdktf-thalassa-byok/owner): only a key
+                        carrying it is touched; the ImportedKmsKey provisioners pass it
+  --construct ID        The construct's id within the state (label cdktf-thalassa-byok/construct)
+`;
+
+// A label value: what the API accepts, and nothing a shell or a path could misread.
+const LABEL_VALUE = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+/** `--owner` and `--construct`, each a label value when given. */
+export function ownershipOptions(options: ParsedOptions): { owner?: string; construct?: string } {
+  const read = (name: 'owner' | 'construct'): string | undefined => {
+    const value = options[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !LABEL_VALUE.test(value)) {
+      throw new UsageError(`--${name} must be 1..63 characters from [A-Za-z0-9._-], starting and ending with a letter or digit; received ${typeof value === 'string' ? `${value.length} characters that do not fit` : 'no value'}.`);
+    }
+    return value;
+  };
+  return { owner: read('owner'), construct: read('construct') };
+}
+
 /** Repeated `--NAME k=v` options as a map; a repeated key is a usage error. */
 export function keyValueOptions(options: ParsedOptions, name: string): Record<string, string> | undefined {
   const raw = options[name];

@@ -1,17 +1,18 @@
 import { deleteKey } from '../../api';
 import { ExitCode, requireString, type Command } from '../command';
-import { API_ENV_HELP, fingerprintOption, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
+import { API_ENV_HELP, fingerprintOption, printJson, OWNERSHIP_HELP, OWNERSHIP_OPTIONS, ownershipOptions, regionOption, REGION_OPTION, withClient } from './api-options';
 
 export const deleteCommand: Command = {
   name: 'delete',
-  options: { ...REGION_OPTION, name: { type: 'string' }, fingerprint: { type: 'string' } },
-  help: `Usage: thalassa-byok delete --region R --name N --fingerprint FP [--json] [--verbose]
+  options: { ...REGION_OPTION, name: { type: 'string' }, fingerprint: { type: 'string' }, ...OWNERSHIP_OPTIONS },
+  help: `Usage: thalassa-byok delete --region R --name N --fingerprint FP [--owner ID --construct ID] [--json] [--verbose]
 
 Schedules deletion of the key named N (it stays pending_deletion for 30 days and can be restored with
 "thalassa-byok cancel-deletion") — but only if it carries fingerprint FP. A key that is already gone or
-already pending deletion is success. This is the command the ImportedKmsKey destroy provisioner runs.
+already pending deletion is success. For keys of an ImportedKmsKey, give its owner id and construct: a key
+carrying other ones (or none) is refused.
 
-${API_ENV_HELP}
+${OWNERSHIP_HELP}${API_ENV_HELP}
 Exit codes: 0 scheduled, already pending or absent; 1 failure; 2 usage error; 3 the key carries another
 fingerprint (nothing deleted).
 `,
@@ -19,7 +20,7 @@ fingerprint (nothing deleted).
     const region = regionOption(options);
     const name = requireString(options, 'name');
     const fingerprint = fingerprintOption(options);
-    const outcome = await withClient(options, io, (client) => deleteKey(client, { region, name, fingerprint }));
+    const outcome = await withClient(options, io, (client) => deleteKey(client, { ...ownershipOptions(options), region, name, fingerprint }));
     if (options.json) {
       printJson(io, outcome);
     } else if (outcome.action === 'absent') {

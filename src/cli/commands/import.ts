@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
 import { shownPath, shownValue, shownVariable } from '../../disclosure';
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { importKey, type KmsClient } from '../../api';
+import { importKey, sweepKeys, sweepRegions, type ImportOutcome, type KmsClient, type SweptKey } from '../../api';
+import { RESERVED_PREFIX } from '../../protocol';
+import { readOwnerOnlyFile } from '../owner-only-file';
 import { importableKeyType } from '../../key-types';
 // From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
 // code and its crypto (start-up; see bench/README.md).
@@ -10,7 +10,9 @@ import { parseWrapHash } from '../../wrapping/hash';
 import { checkWrappedBlob, type LiveWrappingKey } from '../../wrapping/blob-check';
 import { spkiFingerprint } from '../../material/fingerprint';
 import { ExitCode, optionalString, requireString, UsageError, type Command, type ParsedOptions } from '../command';
-import { API_ENV_HELP, describeKey, fingerprintOption, keyValueOptions, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
+import {
+  API_ENV_HELP, describeKey, fingerprintOption, keyValueOptions, OWNERSHIP_HELP, OWNERSHIP_OPTIONS, ownershipOptions, printJson, regionOption, REGION_OPTION, withClient,
+} from './api-options';
 
 export const importCommand: Command = {
   name: 'import',
@@ -28,18 +30,23 @@ export const importCommand: Command = {
     annotation: { type: 'string', multiple: true },
     'export-allowed': { type: 'boolean' },
     'wrapping-key-fingerprint': { type: 'string' },
+    ...OWNERSHIP_OPTIONS,
+    'commitment-file': { type: 'string' },
+    'sweep-predecessors': { type: 'boolean' },
   },
   help: `Usage: thalassa-byok import --region R --name N --key-type T (--wrapped-file F | --wrapped-env VAR)
                             --fingerprint FP [--hash H] [--allow-rotation] [--description D]
                             [--label k=v ...] [--annotation k=v ...] [--export-allowed]
-                            [--wrapping-key-fingerprint FP] [--json] [--verbose]
+                            [--wrapping-key-fingerprint FP] [--owner ID --construct ID]
+                            [--commitment-file F] [--sweep-predecessors] [--json] [--verbose]
 
 Imports a wrapped key (POST /v1/kms/{region}/keys with importKeyMaterial) and records its fingerprint in
 the annotation cdktf-thalassa-byok/fingerprint. This is the command the ImportedKmsKey provisioner runs.
 
-Idempotent: if a key with this name already exists and carries the same fingerprint, it is adopted (and its
-scheduled deletion cancelled, if any) and the command succeeds; if it carries another fingerprint, or none,
-nothing is changed and the command exits 3. When a create's answer is lost (timeout, reset, 5xx), the key is
+Idempotent: a key that already has this name is adopted (and its scheduled deletion cancelled, if any) only
+if it is provably this one: the same fingerprint, owner id, construct and settings, and proof that it holds
+this material (an asymmetric key's public key has the fingerprint; a symmetric key carries the commitment
+from --commitment-file). Anything else is refused, nothing is changed, and the command exits 3. When a create's answer is lost (timeout, reset, 5xx), the key is
 looked up by name before anything is sent again, so a retried import never makes two keys.
 
   --region R            Region slug, e.g. nl-01
@@ -54,6 +61,10 @@ looked up by name before anything is sent again, so a retried import never makes
   --description D, --label k=v, --annotation k=v, --export-allowed   Key settings (immutable)
   --wrapping-key-fingerprint FP   The wrapping key the blob was made with (spki-sha256:…); refused, with
                         both fingerprints, when the region's live wrapping key differs
+${OWNERSHIP_HELP}  --commitment-file F   File holding a symmetric key's commitment (as the synth writes it), recorded on the
+                        key and required to adopt it; same file rules as --wrapped-file
+  --sweep-predecessors  After the import or adoption succeeded, schedule deletion of this owner's other
+                        keys of the same construct, in every region (needs --owner and --construct)
   --json                Print the result as JSON
   --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
@@ -62,7 +73,8 @@ length must be the key's modulus plus a multiple of 8 bytes of key wrap, and a f
 material (PEM, DER, hex or raw) is refused without being sent or shown.
 
 ${API_ENV_HELP}
-Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs to another key (nothing changed).
+Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs to a key that is not provably
+this one (nothing changed).
 `,
   async run(options, io) {
     const region = regionOption(options);
@@ -74,30 +86,53 @@ Exit codes: 0 imported or adopted, 1 failure, 2 usage error, 3 the name belongs 
     const annotations = reservedKeysRefused(keyValueOptions(options, 'annotation'), 'annotation');
     const { base64: importKeyMaterial, read } = readWrappedBlob(options, io.env);
     const wrappingKeyFingerprint = optionalString(options, 'wrapping-key-fingerprint');
+    const ownership = ownershipOptions(options);
+    const sweep = options['sweep-predecessors'] === true;
+    if (sweep && (ownership.owner === undefined || ownership.construct === undefined)) {
+      throw new UsageError('--sweep-predecessors needs --owner and --construct: only keys carrying both are swept.');
+    }
+    const commitment = readCommitment(optionalString(options, 'commitment-file'));
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
-    const outcome = await withClient(options, io, async (client) => {
+    const { outcome, swept } = await withClient(options, io, async (client) => {
       // Checked before the first request of the workflow: an adoption sends no blob, but a file that is the
       // key itself must be refused whatever the API holds.
       checkWrappedBlob(Buffer.from(importKeyMaterial, 'base64'), await liveWrappingKey(client, region), { expectedFingerprint: wrappingKeyFingerprint, fileBytes: read });
-      return importKey(client, {
-        region, name, keyType, importKeyMaterial, fingerprint, hashFunction,
+      const progress = (line: string): void => io.stderr(`${line}\n`);
+      const imported: ImportOutcome = await importKey(client, {
+        region, name, keyType, importKeyMaterial, fingerprint, hashFunction, commitment, ...ownership,
         allowRotation: options['allow-rotation'] === true,
         description: optionalString(options, 'description'),
         labels, annotations,
         exportAllowed: options['export-allowed'] === true,
-      }, { progress: (line) => io.stderr(`${line}\n`) });
+      }, { progress });
+      let predecessors: SweptKey[] = [];
+      if (sweep) {
+        try {
+          predecessors = await sweepKeys(client, {
+            owner: ownership.owner as string, constructs: [ownership.construct as string],
+            regions: await sweepRegions(client, [region]), keep: { identities: new Set([imported.key.identity]) },
+          }, progress);
+        } catch (err) {
+          if (err instanceof Error) {
+            err.message = `Key ${imported.key.identity} ("${name}") is imported and active, but scheduling deletion of the keys it replaces failed: ${err.message} The next deploy retries.`;
+          }
+          throw err;
+        }
+      }
+      return { outcome: imported, swept: predecessors };
     });
     const verb = outcome.action === 'created' ? 'Imported' : outcome.restored ? 'Adopted (deletion cancelled)' : 'Adopted existing';
     if (options.json) {
-      printJson(io, { action: outcome.action, restored: outcome.action === 'adopted' ? outcome.restored : false, key: outcome.key });
+      printJson(io, {
+        action: outcome.action, restored: outcome.action === 'adopted' ? outcome.restored : false, key: outcome.key,
+        swept: swept.map((s) => ({ region: s.region, identity: s.key.identity, name: s.key.name, action: s.action })),
+      });
     } else {
       io.stdout(`${verb} key ${outcome.key.identity} ("${name}") in ${region}.\n${describeKey(outcome.key)}`);
     }
     return ExitCode.OK;
   },
 };
-
-const RESERVED_PREFIX = 'cdktf-thalassa-byok/';
 
 /**
  * Keys under cdktf-thalassa-byok/ belong to this tool (the fingerprint annotation); a user value there used
@@ -111,28 +146,14 @@ function reservedKeysRefused(map: Record<string, string> | undefined, option: st
   return map;
 }
 
-/**
- * Reads the blob file only if nobody but the current user could have planted it: a regular file (no symlink
- * followed), owned by this user, mode 0600 (or 0400), in a folder that only this user can write. Another
- * local user who could rename or replace it could otherwise have their own material imported under ours.
- */
-function readOwnerOnlyFile(file: string): Buffer {
-  const uid = process.getuid?.();
-  const folder = statSync(dirname(resolve(file)));
-  if ((folder.mode & 0o022) !== 0 || (uid !== undefined && folder.uid !== uid)) {
-    throw new UsageError(`--wrapped-file ${shownPath(file)}: its folder can be written by another user (mode ${(folder.mode & 0o777).toString(8)}, owner ${folder.uid}), who could replace the blob. Keep blobs in a folder only you can write (chmod 700) and synth again.`);
+/** The commitment from `--commitment-file`: one line, `hmac-sha256:` and 64 hex digits; never echoed. */
+function readCommitment(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const text = readOwnerOnlyFile(file, 'commitment-file').toString('latin1').trim();
+  if (!/^hmac-sha256:[0-9a-f]{64}$/.test(text)) {
+    throw new UsageError(`--commitment-file ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits; it holds ${text.length} characters). Synth again.`);
   }
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    const stat = fstatSync(fd);
-    const mode = stat.mode & 0o777;
-    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (mode !== 0o600 && mode !== 0o400)) {
-      throw new UsageError(`--wrapped-file ${shownPath(file)} must be a regular file owned by you with mode 0600; it is ${stat.isFile() ? 'a file' : 'not a regular file'} of owner ${stat.uid}, mode ${mode.toString(8).padStart(4, '0')}. Synth again (the construct and "wrap --out" write it that way).`);
-    }
-    return readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  return text;
 }
 
 /** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
@@ -148,12 +169,7 @@ function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): { base
   if ((file === undefined) === (variable === undefined)) throw new UsageError('Give exactly one of --wrapped-file F or --wrapped-env VAR.');
   let data: Buffer;
   if (file !== undefined) {
-    try {
-      data = readOwnerOnlyFile(file);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`Cannot read the wrapped blob from ${shownPath(file)} (${(err as NodeJS.ErrnoException).code}). Was the stack synthesized (cdktf synth) on this machine?`);
-    }
+    data = readOwnerOnlyFile(file, 'wrapped-file');
   } else {
     const value = env[variable as string];
     if (!value) throw new UsageError(`Environment variable ${shownVariable(variable as string)} is not set or empty; it should hold the wrapped blob as base64.`);

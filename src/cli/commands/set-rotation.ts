@@ -1,20 +1,20 @@
 import { shownValue } from '../../disclosure';
 import { setRotation } from '../../api';
 import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
-import { API_ENV_HELP, describeKey, fingerprintOption, printJson, regionOption, REGION_OPTION, withClient } from './api-options';
+import { API_ENV_HELP, describeKey, fingerprintOption, printJson, OWNERSHIP_HELP, OWNERSHIP_OPTIONS, ownershipOptions, regionOption, REGION_OPTION, withClient } from './api-options';
 
 export const setRotationCommand: Command = {
   name: 'set-rotation',
-  options: { ...REGION_OPTION, name: { type: 'string' }, fingerprint: { type: 'string' }, enabled: { type: 'string' }, 'period-days': { type: 'string' } },
+  options: { ...REGION_OPTION, name: { type: 'string' }, fingerprint: { type: 'string' }, ...OWNERSHIP_OPTIONS, enabled: { type: 'string' }, 'period-days': { type: 'string' } },
   help: `Usage: thalassa-byok set-rotation --region R --name N --fingerprint FP --enabled true|false
-                                  [--period-days N] [--json] [--verbose]
+                                  [--period-days N] [--owner ID --construct ID] [--json] [--verbose]
 
 Sets the automatic rotation of the key named N (PATCH …/rotation), after checking that it carries
 fingerprint FP. The key must have been imported with --allow-rotation. This is the command the
 ImportedKmsKey rotation resource runs.
 
   --period-days N       Rotation period, 1..3650 days
-
+${OWNERSHIP_HELP}
 ${API_ENV_HELP}
 Exit codes: 0 applied, 1 failure, 2 usage error, 3 the key carries another fingerprint (nothing changed).
 `,
@@ -30,7 +30,7 @@ Exit codes: 0 applied, 1 failure, 2 usage error, 3 the key carries another finge
       throw new UsageError(`--period-days must be a whole number of days from 1 to 3650; received ${shownValue(periodText)}.`);
     }
     const key = await withClient(options, io, (client) => setRotation(client, {
-      region, name, fingerprint, settings: { keyRotationEnabled: enabledText === 'true', rotationPeriodInDays: period },
+      ...ownershipOptions(options), region, name, fingerprint, settings: { keyRotationEnabled: enabledText === 'true', rotationPeriodInDays: period },
     }));
     if (options.json) printJson(io, key);
     else io.stdout(`Rotation of key ${key.identity} ("${name}") in ${region} is now ${key.keyRotationEnabled ? `on, every ${key.rotationPeriodInDays} days` : 'off'}.\n${describeKey(key)}`);

@@ -1,0 +1,106 @@
+import { sweepKeys, sweepRegions, type SweptKey } from '../../api';
+import { shownPath } from '../../disclosure';
+import { parseRecord, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../../protocol';
+import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
+import { readOwnerOnlyFile } from '../owner-only-file';
+import { API_ENV_HELP, ownershipOptions, printJson, REGION_OPTION, withClient } from './api-options';
+
+export const sweepCommand: Command = {
+  name: 'sweep',
+  options: {
+    json: REGION_OPTION.json, verbose: REGION_OPTION.verbose,
+    owner: { type: 'string' }, manifest: { type: 'string' }, removed: { type: 'string' }, 'stack-destroyed': { type: 'boolean' },
+  },
+  help: `Usage: thalassa-byok sweep --owner ID --manifest F (--removed RECORD | --stack-destroyed) [--json] [--verbose]
+
+Schedules deletion of the keys a Terraform state owns and the code no longer declares. This is the command
+the per-stack resources of ImportedKmsKey run at apply; you rarely run it by hand. Only keys that carry the
+owner id ID (label cdktf-thalassa-byok/owner), a construct label and a fingerprint annotation are touched;
+a key whose region and name the manifest declares is never touched; keys already pending deletion stay so.
+
+  --owner ID            The state's owner id
+  --manifest F          The stack's byok/keys.json, as the synth writes it (same file rules as import's
+                        --wrapped-file)
+  --removed RECORD      The keys declared at the previous deploy (construct@region=policy,…, as the sweep
+                        resource recorded them): the keys of constructs that are gone from the manifest
+                        and had removalPolicy schedule-deletion are scheduled for deletion
+  --stack-destroyed     The stack is being destroyed: the keys of every construct in the manifest with
+                        removalPolicy schedule-deletion are scheduled for deletion (also those of failed
+                        imports that Terraform no longer tracks)
+  --json                Print the swept keys as JSON
+  --verbose, -v         Log each HTTP request (method, path, status) to stderr
+
+Every region with KMS (GET /v1/kms/summary) is searched, so a key whose region changed is found too.
+
+${API_ENV_HELP}
+Exit codes: 0 swept (or nothing to sweep), 1 failure, 2 usage error.
+`,
+  async run(options, io) {
+    const { owner } = ownershipOptions(options);
+    if (owner === undefined) throw new UsageError('--owner is required: only keys carrying this owner id are swept.');
+    const manifestFile = requireString(options, 'manifest');
+    const manifest = readManifest(manifestFile);
+    const removedText = optionalString(options, 'removed');
+    const destroyed = options['stack-destroyed'] === true;
+    if ((removedText === undefined) === !destroyed) throw new UsageError('Give exactly one of --removed RECORD or --stack-destroyed.');
+
+    let constructs: string[];
+    let known: string[];
+    let keep: readonly ManifestKey[];
+    if (destroyed) {
+      const scheduled = manifest.keys.filter((k) => k.removalPolicy === 'schedule-deletion');
+      constructs = scheduled.map((k) => k.construct);
+      known = scheduled.map((k) => k.region);
+      keep = manifest.keys.filter((k) => k.removalPolicy === 'retain');
+    } else {
+      let recorded;
+      try {
+        recorded = parseRecord(removedText as string);
+      } catch (err) {
+        throw new UsageError(`--removed: ${(err as Error).message}.`);
+      }
+      const declared = new Set(manifest.keys.map((k) => k.construct));
+      const gone = recorded.filter((k) => k.removalPolicy === 'schedule-deletion' && !declared.has(k.construct));
+      constructs = gone.map((k) => k.construct);
+      known = gone.map((k) => k.region);
+      keep = manifest.keys;
+    }
+    const swept: SweptKey[] = constructs.length === 0 ? [] : await withClient(options, io, async (client) => sweepKeys(client, {
+      owner, constructs, regions: await sweepRegions(client, known),
+      keep: { names: new Set(keep.map((k) => `${k.region}\u0000${k.name}`)) },
+    }, (line) => io.stderr(`${line}\n`)));
+    if (options.json) {
+      printJson(io, { swept: swept.map((s) => ({ region: s.region, identity: s.key.identity, name: s.key.name, action: s.action })) });
+    } else {
+      const what = destroyed ? `stack ${manifest.stack} destroyed` : `keys removed from stack ${manifest.stack}`;
+      io.stdout(swept.length === 0 ? `Nothing to sweep (${what}).\n` : `Scheduled deletion of ${swept.length} key(s) (${what}).\n`);
+    }
+    return ExitCode.OK;
+  },
+};
+
+/** The stack's manifest, read with the owner-only file rules and checked field by field. */
+function readManifest(file: string): StackManifest {
+  const bad = (why: string): never => {
+    throw new UsageError(`--manifest ${shownPath(file)}: ${why}. Synth again with this version of cdktf-thalassa-byok.`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readOwnerOnlyFile(file, 'manifest').toString('utf8'));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    return bad('not JSON');
+  }
+  const m = parsed as Partial<StackManifest> | null;
+  if (m === null || typeof m !== 'object') return bad('not a JSON object');
+  if (m.version !== STACK_MANIFEST_VERSION) return bad(`format version ${JSON.stringify(m.version)}, this CLI reads ${STACK_MANIFEST_VERSION}`);
+  if (typeof m.stack !== 'string' || !Array.isArray(m.keys)) return bad('no stack name or keys list');
+  for (const [i, k] of m.keys.entries()) {
+    const fields = k as unknown as Record<string, unknown>;
+    if (k === null || typeof k !== 'object' || !['construct', 'region', 'name'].every((f) => typeof fields[f] === 'string')
+      || (k.removalPolicy !== 'schedule-deletion' && k.removalPolicy !== 'retain')) {
+      bad(`key ${i + 1} lacks construct, region, name or removalPolicy`);
+    }
+  }
+  return m as StackManifest;
+}

@@ -1,0 +1,131 @@
+/**
+ * The per-stack pieces that make "a key follows the code" hold where a key's own destroy provisioner cannot
+ * (Terraform runs none for a removed resource, a deposed object or a tainted one; see architecture.md):
+ *
+ * - the **owner** resource, never replaced: its random `id` is the state's owner id, recorded as a label on
+ *   every key at import. Its destroy step (the stack is destroyed) sweeps every declared key that is not
+ *   retained, including keys of failed imports that Terraform no longer tracks.
+ * - the **sweep** resource, replaced whenever the set of declared keys or their removal policies change, and
+ *   ordered after every key. It records the declared keys in state; when it is replaced, its destroy step
+ *   reads that record back and sweeps the keys of constructs that are gone from the code, unless they were
+ *   retained at that deploy.
+ * - the stack's manifest (`byok/keys.json`), written at synth: what the code declares now.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { Construct } from 'constructs';
+import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
+import { writeOwnerOnlyFile } from '../secret-file';
+import { cliCommand, keysRemovedCommandLine, stackDestroyedCommandLine } from './commands';
+import { invalidProp, describeReceived } from './errors';
+import { lifecycleResource, type LifecycleResourceType } from './lifecycle';
+
+/** Properties of a stack's {@link KeyOwner}. */
+export interface KeyOwnerProps {
+  /**
+   * Take over the keys of a state that was lost: the owner id they carry (label `cdktf-thalassa-byok/owner`,
+   * shown by `thalassa-byok describe`). Without it, the owner id is the random id of the owner resource,
+   * fixed when the stack is first deployed. Never set it to another live state's id: both would then own the
+   * same keys.
+   * @default - the owner resource's random id
+   */
+  readonly ownerId?: string;
+
+  /**
+   * The Terraform resource type of the owner and sweep resources.
+   * @default 'terraform_data'
+   *
+   * IMPORTANT: changing it (or removing `ownerId`) gives the state a new owner id, and existing keys are then
+   * no longer adopted. Do not change it in a deployed stack.
+   */
+  readonly lifecycleResource?: LifecycleResourceType;
+}
+
+/** The folder of the stack's output where the synth writes blobs, commitments and the manifest. */
+export const OUTPUT_FOLDER = 'byok';
+
+/** The construct id of a stack's key owner; one per stack. */
+const KEY_OWNER_ID = 'ThalassaByokKeyOwner';
+
+const OWNER_ID_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The state's owner of a stack's imported keys. Added to the stack by the first `ImportedKmsKey`; declare it
+ * yourself (before the keys) to set {@link KeyOwnerProps}, or to keep it when the stack may lose its last
+ * key: the sweep of a removed key runs only while the stack still has a key owner.
+ */
+export class KeyOwner extends Construct {
+  /** The stack's key owner, added with default properties if it has none yet. */
+  public static of(scope: Construct): KeyOwner {
+    const stack = TerraformStack.of(scope);
+    const existing = stack.node.tryFindChild(KEY_OWNER_ID);
+    return existing instanceof KeyOwner ? existing : new KeyOwner(stack);
+  }
+
+  /** What the import records as the owner id: a reference to the owner resource's id, or the given id. */
+  public readonly ownerId: string;
+  /** The never-replaced resource whose id is the owner id. */
+  public readonly ownerResource: TerraformResource;
+  /** The resource that sweeps removed keys when it is replaced. */
+  public readonly sweepResource: TerraformResource;
+
+  readonly #keys: ManifestKey[] = [];
+
+  constructor(stack: TerraformStack, props: KeyOwnerProps = {}) {
+    if (stack.node.tryFindChild(KEY_OWNER_ID) !== undefined) {
+      throw invalidProp(`${stack.node.path}/${KEY_OWNER_ID}`, 'scope',
+        'a stack without a KeyOwner yet (declare the KeyOwner before the first ImportedKmsKey of the stack)', 'a stack that already has one');
+    }
+    super(stack, KEY_OWNER_ID);
+    const path = this.node.path;
+    if (props.ownerId !== undefined && (typeof props.ownerId !== 'string' || !OWNER_ID_PATTERN.test(props.ownerId))) {
+      throw invalidProp(path, 'ownerId', 'an owner id as keys carry it: 1..63 characters from [A-Za-z0-9._-], starting and ending with a letter or digit', describeReceived(props.ownerId));
+    }
+    const type = props.lifecycleResource ?? 'terraform_data';
+    if (type !== 'terraform_data' && type !== 'null_resource') throw invalidProp(path, 'lifecycleResource', '"terraform_data" or "null_resource"', describeReceived(type));
+    const cli = cliCommand(this);
+
+    this.ownerResource = lifecycleResource(type, this, 'Owner', {
+      triggers: {},
+      recorded: [],
+      onDestroy: stackDestroyedCommandLine(cli, props.ownerId ?? { selfId: true }),
+    });
+    this.ownerId = props.ownerId ?? this.ownerResource.getStringAttribute('id');
+
+    const record = Lazy.stringValue({ produce: () => encodeRecord(this.#keys) });
+    this.sweepResource = lifecycleResource(type, this, 'Sweep', {
+      triggers: { owner: this.ownerId, keys: record },
+      recorded: ['owner', 'keys'],
+      onDestroy: keysRemovedCommandLine(cli),
+    });
+    addCustomSynthesis(this, { onSynthesize: (session) => this.writeManifest(session) });
+  }
+
+  /** Registers a key: the sweep runs after its resource, and the manifest lists it. */
+  public addKey(key: ManifestKey, resource: TerraformResource): void {
+    this.#keys.push(key);
+    (this.sweepResource.dependsOn ??= []).push(dependable(resource));
+  }
+
+  private writeManifest(session: ISynthesisSession): void {
+    const stack = TerraformStack.of(this);
+    const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, keys: this.#keys };
+    writeOwnerOnlyFile(join(stackOutputFolder(session, stack), '..', STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+}
+
+/** The stack's `byok/` output folder, created owner-only (0700) if needed. */
+export function stackOutputFolder(session: ISynthesisSession, stack: TerraformStack): string {
+  const folder = join(session.outdir, session.manifest.forStack(stack).workingDirectory, OUTPUT_FOLDER);
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  chmodSync(folder, 0o700);
+  return folder;
+}
+
+/** A construct's id within its state: a hash of its path, a valid label value. */
+export function constructId(scope: Construct): string {
+  return createHash('sha256').update(scope.node.path).digest('hex').slice(0, 32);
+}

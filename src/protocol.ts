@@ -1,0 +1,79 @@
+/**
+ * The words the construct, the CLI and the API workflows share: the reserved label and annotation names a
+ * key carries, and the file the synth writes for the apply-time sweeps. A leaf: it imports nothing, so the
+ * provisioner path can load it without the material or wrapping code.
+ */
+
+/** Labels and annotations under this prefix belong to this tool; users may not set them. */
+export const RESERVED_PREFIX = 'cdktf-thalassa-byok/';
+
+/**
+ * The annotation where import records the material's fingerprint. Adoption, deletion and sweeping compare
+ * against it, so a key this package did not create (or created from other material) is never touched.
+ */
+export const FINGERPRINT_ANNOTATION = `${RESERVED_PREFIX}fingerprint`;
+
+/**
+ * The annotation where import records a symmetric key's commitment: an HMAC of the material over another
+ * label than the fingerprint's, written only to the owner-only file next to the blob (never to state or a
+ * command line). Someone who read the fingerprint from a plan cannot compute it, so a look-alike key planted
+ * under our name and fingerprint is not adopted.
+ */
+export const COMMITMENT_ANNOTATION = `${RESERVED_PREFIX}commitment`;
+
+/** The label holding the Terraform state's owner id: adoption, deletion and sweeps act only on keys carrying ours. */
+export const OWNER_LABEL = `${RESERVED_PREFIX}owner`;
+
+/** The label naming the construct a key was imported for (a hash of its path), so its predecessors can be found. */
+export const CONSTRUCT_LABEL = `${RESERVED_PREFIX}construct`;
+
+/** The stack's manifest of declared keys, relative to the stack's working directory. */
+export const STACK_MANIFEST_FILE = 'byok/keys.json';
+
+/** The manifest format's version; a reader refuses others. */
+export const STACK_MANIFEST_VERSION = 1;
+
+/** One declared key, as the manifest lists it. No material, no blob. */
+export interface ManifestKey {
+  /** The value of the construct label. */
+  readonly construct: string;
+  /** The construct path, for messages. */
+  readonly path: string;
+  readonly region: string;
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly keyType: string;
+  readonly removalPolicy: 'schedule-deletion' | 'retain';
+}
+
+/** `byok/keys.json`. */
+export interface StackManifest {
+  readonly version: typeof STACK_MANIFEST_VERSION;
+  readonly stack: string;
+  readonly keys: readonly ManifestKey[];
+}
+
+/** One declared key as the stack's sweep resource records it in state: enough to find its keys later. */
+export interface RecordedKey {
+  readonly construct: string;
+  readonly region: string;
+  readonly removalPolicy: 'schedule-deletion' | 'retain';
+}
+
+/**
+ * The sweep resource's record, `construct@region=policy,…` in a stable order: a plain string, because a
+ * destroy-time provisioner reads it back from state (`self.input.keys`) onto a command line.
+ */
+export function encodeRecord(keys: readonly RecordedKey[]): string {
+  return keys.map((k) => `${k.construct}@${k.region}=${k.removalPolicy}`).sort().join(',');
+}
+
+/** The inverse of {@link encodeRecord}; throws a RangeError naming the entry that does not parse. */
+export function parseRecord(text: string): RecordedKey[] {
+  if (text === '') return [];
+  return text.split(',').map((entry, i) => {
+    const m = /^([A-Za-z0-9._-]{1,63})@([a-z0-9-]{1,63})=(schedule-deletion|retain)$/.exec(entry);
+    if (!m) throw new RangeError(`entry ${i + 1} (${entry.length} characters) is not construct@region=policy`);
+    return { construct: m[1], region: m[2], removalPolicy: m[3] as RecordedKey['removalPolicy'] };
+  });
+}
