@@ -35,16 +35,22 @@ afterAll(async () => {
 });
 
 /** Fresh AES-256 material, its fingerprint, and a wrapped-blob file in the test's temp dir. */
-function symmetricKey(): { material: Buffer; fingerprint: string; wrappedFile: string } {
+/** Material, its wrapped blob and its commitment (the proof adoption asks of a symmetric key), as the synth writes them. */
+function symmetricKey(): { material: Buffer; fingerprint: string; wrappedFile: string; commitmentFile: string } {
   const material = randomBytes(32);
   const loaded = KeyMaterial.fromBytes(material, { format: 'raw' }).load('aes256-gcm96');
   const wrappedFile = join(dir(), `${loaded.fingerprint.slice(12, 20)}.wrapped`);
   writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
-  return { material, fingerprint: loaded.fingerprint, wrappedFile };
+  const commitmentFile = join(dir(), `${loaded.fingerprint.slice(12, 20)}.commitment`);
+  writeFileSync(commitmentFile, `${loaded.commitment()}\n`, { mode: 0o600 });
+  return { material, fingerprint: loaded.fingerprint, wrappedFile, commitmentFile };
 }
 
-function importArgs(name: string, key: { fingerprint: string; wrappedFile: string }, extra: string[] = []): string[] {
-  return ['import', '--region', 'nl-01', '--name', name, '--key-type', 'aes256-gcm96', '--wrapped-file', key.wrappedFile, '--fingerprint', key.fingerprint, ...extra];
+function importArgs(name: string, key: { fingerprint: string; wrappedFile: string; commitmentFile?: string }, extra: string[] = []): string[] {
+  return [
+    'import', '--region', 'nl-01', '--name', name, '--key-type', 'aes256-gcm96', '--wrapped-file', key.wrappedFile, '--fingerprint', key.fingerprint,
+    ...(key.commitmentFile === undefined ? [] : ['--commitment-file', key.commitmentFile]), ...extra,
+  ];
 }
 
 async function keysNamed(name: string) {
@@ -88,7 +94,7 @@ describe('thalassa-byok import', () => {
     expect((await runCli(importArgs('cli-taken', first), env)).code).toBe(0);
     const result = await runCli(importArgs('cli-taken', second), env);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain(`carries fingerprint ${first.fingerprint}, not ${second.fingerprint}. Nothing was changed.`);
+    expect(result.stderr).toContain(`carries fingerprint ${first.fingerprint}, not ${second.fingerprint}. Nothing was changed: the key this construct used before (if any) is untouched and stays active.`);
     const keys = await keysNamed('cli-taken');
     expect(keys).toHaveLength(1);
     expect(keys[0].annotations?.[FINGERPRINT_ANNOTATION]).toBe(first.fingerprint);

@@ -105,6 +105,8 @@ export class E2eProject {
   public readonly outputs: string[] = [];
   /** Every wrapped blob a synth wrote, for the "no blob in state" search. */
   public readonly blobs = new Map<string, Buffer>();
+  /** Every symmetric commitment a synth wrote: like blobs, they belong in their owner-only file only. */
+  public readonly commitments = new Set<string>();
 
   constructor(prefix: string, public readonly apiEnv: Record<string, string>, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), prefix));
@@ -144,7 +146,10 @@ export class E2eProject {
     this.outputs.push(result.output);
     // For a look after a failure (BYOK_E2E_KEEP=1 keeps the folder); outside cdktf.out, so not searched.
     writeFileSync(join(this.dir, `cdktf-${this.outputs.length}-${args[0]}.log`), result.output, { mode: 0o600 });
-    for (const file of listFiles(join(this.stackDir(stack), 'byok'))) this.blobs.set(readFileSync(file).toString('base64'), readFileSync(file));
+    for (const file of listFiles(join(this.stackDir(stack), 'byok'))) {
+      if (file.endsWith('.wrapped')) this.blobs.set(readFileSync(file).toString('base64'), readFileSync(file));
+      if (file.endsWith('.commitment')) this.commitments.add(readFileSync(file, 'utf8').trim());
+    }
     return result;
   }
 

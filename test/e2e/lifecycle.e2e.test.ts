@@ -95,7 +95,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
   test('deploy imports all 10 types; each key is imported and holds the user material', async () => {
     const result = await cdktf('deploy', 'deploy', '--auto-approve', `--outputs-file=${OUTPUTS}`);
     expectSuccess(result);
-    expect(result.output).toMatch(/Apply complete! Resources: 10 added, 0 changed, 0 destroyed/);
+    expect(result.output).toMatch(/Apply complete! Resources: 12 added, 0 changed, 0 destroyed/);
     const outputs = project.readOutputs(OUTPUTS, STACK);
     for (const type of IMPORTABLE_KEY_TYPE_NAMES) {
       const name = outputs[`${idOf(type)}-name`];
@@ -111,12 +111,15 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
     const blobDir = join(project.stackDir(STACK), 'byok');
     expect(modeOf(blobDir)).toBe(0o700);
     const blobFiles = listFiles(blobDir);
-    expect(blobFiles).toHaveLength(10);
+    expect(blobFiles.filter((f) => f.endsWith('.wrapped'))).toHaveLength(10);
+    // A commitment per symmetric key, and the stack's manifest.
+    expect(blobFiles.filter((f) => f.endsWith('.commitment'))).toHaveLength(IMPORTABLE_KEY_TYPE_NAMES.filter((t) => /^(aes|chacha)/.test(t)).length);
+    expect(blobFiles.filter((f) => f.endsWith('keys.json'))).toHaveLength(1);
     for (const file of blobFiles) expect(modeOf(file)).toBe(0o600);
   });
 
   test('right after deploy, cdktf diff reports no changes, twice in a row (while the wrapped blob changes)', async () => {
-    const blobFile = listFiles(join(project.stackDir(STACK), 'byok'))[0];
+    const blobFile = listFiles(join(project.stackDir(STACK), 'byok')).find((f) => f.endsWith('.wrapped'))!;
     const before = readFileSync(blobFile);
     for (const round of [1, 2]) {
       const result = await cdktf(`diff #${round}`, 'diff');
@@ -187,7 +190,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
   test('cdktf destroy schedules deletion of every key but the retained one, which stays active', async () => {
     const result = await cdktf('destroy', 'destroy', '--auto-approve');
     expectSuccess(result);
-    expect(result.output).toMatch(/Destroy complete! Resources: 11 destroyed/);
+    expect(result.output).toMatch(/Destroy complete! Resources: 13 destroyed/);
     for (const type of IMPORTABLE_KEY_TYPE_NAMES) {
       const key = await client.getKey(REGION, deployed.get(type)!.identity);
       expect([type, key.status]).toEqual([type, type === RETAINED ? 'active' : 'pending_deletion']);
@@ -218,6 +221,13 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
         expectNoLeak(text, ...blobs);
       } catch (err) {
         throw new Error(`${label}: ${(err as Error).message.replace('key material', 'a wrapped blob')}`);
+      }
+    }
+    // The commitments prove possession of the material at adoption: in no state, plan, log or configuration.
+    expect(project.commitments.size).toBeGreaterThanOrEqual(3);
+    for (const { label, text } of texts.filter((t) => !t.label.endsWith('.commitment'))) {
+      for (const commitment of project.commitments) {
+        if (text.includes(commitment.split(':')[1])) throw new Error(`${label} holds a symmetric commitment`);
       }
     }
     for (const file of listFiles(join(project.stackDir(STACK), 'byok'))) expect(modeOf(file)).toBe(0o600);
