@@ -44,6 +44,8 @@ export interface ManifestKey {
   readonly fingerprint: string;
   readonly keyType: string;
   readonly removalPolicy: 'schedule-deletion' | 'retain';
+  /** A symmetric key's commitment file, relative to the stack's working directory (the proof a sweep asks for). */
+  readonly commitmentFile?: string;
 }
 
 /** `byok/keys.json`. */

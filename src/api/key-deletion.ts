@@ -7,7 +7,7 @@
 import { CONSTRUCT_LABEL, FINGERPRINT_ANNOTATION, OWNER_LABEL } from '../protocol';
 import type { KmsClient } from './client';
 import { ApiError } from './errors';
-import { assertOwned, findOnlyKey, type KeyOwnership } from './key-lifecycle';
+import { assertOwned, findOnlyKey, missingProof, type KeyOwnership } from './key-lifecycle';
 import type { KmsKey } from './types';
 
 export type DeleteOutcome =
@@ -41,6 +41,12 @@ export interface SweepInput {
   readonly regions: readonly string[];
   /** Keys never touched: the one just imported, and every key the code still declares (`region\0name`). */
   readonly keep?: { readonly identities?: ReadonlySet<string>; readonly names?: ReadonlySet<string> };
+  /**
+   * The declared keys' fingerprints, each with its commitment for a symmetric key. A key carrying one of
+   * these fingerprints is swept only with the proof that it holds that material: anyone who can read the
+   * plan can copy a fingerprint (and an explicit owner id from the code) onto a key of their own.
+   */
+  readonly proofs?: ReadonlyMap<string, string | undefined>;
 }
 
 /**
@@ -60,6 +66,14 @@ export async function sweepKeys(client: KmsClient, input: SweepInput, progress: 
       if (key.annotations?.[FINGERPRINT_ANNOTATION] === undefined) continue;
       if (input.keep?.identities?.has(key.identity) || input.keep?.names?.has(`${region}\u0000${key.name}`)) continue;
       if (key.status === 'pending_deletion') continue;
+      const fingerprint = key.annotations[FINGERPRINT_ANNOTATION];
+      if (input.proofs?.has(fingerprint)) {
+        const why = await missingProof(client, region, key, fingerprint, input.proofs.get(fingerprint));
+        if (why !== undefined) {
+          progress(`Not touching key ${key.name} (${key.identity}) in ${region}: it carries a declared key's fingerprint, but ${why}.`);
+          continue;
+        }
+      }
       const outcome = await scheduleDeletion(client, region, key);
       if (outcome.action === 'absent') continue;
       progress(`Scheduled deletion of key ${key.name} (${key.identity}) in ${region}: pending for 30 days; restore with "thalassa-byok cancel-deletion --region ${region} --name ${key.name}".`);

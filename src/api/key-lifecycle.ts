@@ -166,29 +166,30 @@ async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, prog
  * Proof that the key was made from this material, beyond annotations anyone could copy: an asymmetric key's
  * public key must have the recorded `spki-sha256:` fingerprint; a symmetric key must carry the commitment
  * that only the material's holder could compute (it is not in the plan or state, unlike the fingerprint).
+ * Undefined when proven; otherwise why not.
  */
+export async function missingProof(client: KmsClient, region: string, key: KmsKey, fingerprint: string, commitment: string | undefined): Promise<string | undefined> {
+  if (fingerprint.startsWith('spki-sha256:')) {
+    const pems = await client.publicKeys(region, key.identity);
+    const first = Object.keys(pems).sort((a, b) => Number(a) - Number(b))[0];
+    const actual = first === undefined ? undefined : spkiPemFingerprint(pems[first]);
+    if (actual === fingerprint) return undefined;
+    return actual === undefined ? 'the API shows no public key for it' : `its public key has fingerprint ${actual}, not the recorded ${fingerprint}: it holds other material`;
+  }
+  if (commitment === undefined) return 'there is no commitment to prove the key holds this material (a pre-wrapped symmetric key carries none)';
+  const recorded = key.annotations?.[COMMITMENT_ANNOTATION];
+  if (recorded !== undefined && sameText(recorded, commitment)) return undefined;
+  return 'it does not carry this material\'s commitment, so it may hold other material under a copied fingerprint';
+}
+
 async function assertHoldsMaterial(
   client: KmsClient, key: KmsKey, input: ImportKeyInput, refuse: (why: string, fix: string) => never,
 ): Promise<void> {
-  if (input.fingerprint.startsWith('spki-sha256:')) {
-    const pems = await client.publicKeys(input.region, key.identity);
-    const first = Object.keys(pems).sort((a, b) => Number(a) - Number(b))[0];
-    const actual = first === undefined ? undefined : spkiPemFingerprint(pems[first]);
-    if (actual !== input.fingerprint) {
-      refuse(actual === undefined ? 'the API shows no public key for it' : `its public key has fingerprint ${actual}, not the recorded ${input.fingerprint}: it holds other material`,
-        'Someone else may have created it under this name; investigate, then delete it yourself or give this key another name.');
-    }
-    return;
-  }
-  const recorded = key.annotations?.[COMMITMENT_ANNOTATION];
-  if (input.commitment === undefined) {
-    refuse('this import has no commitment to prove the key holds this material (a pre-wrapped symmetric key carries none)',
-      'If the key is yours, record it in the state by hand or delete it; otherwise give this key another name.');
-  }
-  if (recorded === undefined || !sameText(recorded, input.commitment as string)) {
-    refuse('it does not carry this material\'s commitment, so it may hold other material under a copied fingerprint',
-      'Someone else may have created it under this name; investigate, then delete it yourself or give this key another name.');
-  }
+  const why = await missingProof(client, input.region, key, input.fingerprint, input.commitment);
+  if (why === undefined) return;
+  refuse(why, input.commitment === undefined && !input.fingerprint.startsWith('spki-sha256:')
+    ? 'If the key is yours, record it in the state by hand or delete it; otherwise give this key another name.'
+    : 'Someone else may have created it under this name; investigate, then delete it yourself or give this key another name.');
 }
 
 function sameText(a: string, b: string): boolean {

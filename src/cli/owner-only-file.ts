@@ -33,3 +33,12 @@ export function readOwnerOnlyFile(file: string, option: string): Buffer {
     closeSync(fd);
   }
 }
+
+/** A symmetric key's commitment, from a file the synth wrote: `hmac-sha256:` and 64 hex digits; never echoed. */
+export function readCommitmentFile(file: string, option: string): string {
+  const text = readOwnerOnlyFile(file, option).toString('latin1').trim();
+  if (!/^hmac-sha256:[0-9a-f]{64}$/.test(text)) {
+    throw new UsageError(`--${option} ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits; it holds ${text.length} characters). Synth again.`);
+  }
+  return text;
+}

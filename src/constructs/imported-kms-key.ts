@@ -167,6 +167,7 @@ export class ImportedKmsKey extends Construct {
     owner.addKey({
       construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
       keyType: keyType.name, removalPolicy: settings.removalPolicy,
+      ...(this.#commitmentFile === undefined ? {} : { commitmentFile: this.#commitmentFile }),
     }, this.resource);
 
     if (settings.rotation !== undefined) {

@@ -40,6 +40,13 @@ export interface AppConfig {
   readonly wrappingKeyFile: string;
   readonly pin: string;
   readonly keys: readonly AppKey[];
+  /** Props of an explicit `KeyOwner`, declared before the keys. */
+  readonly keyOwner?: Record<string, unknown>;
+  /**
+   * Resources that use a key's name: each runs `thalassa-byok describe --name <key.name>` at create, which
+   * fails unless the key exists by then.
+   */
+  readonly consumers?: readonly { readonly id: string; readonly keyId: string }[];
 }
 
 /** The app every end-to-end project runs: one stack, one ImportedKmsKey per configured key, and outputs. */
@@ -47,17 +54,26 @@ const APP_JS = `'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const config = JSON.parse(readFileSync(join(__dirname, 'config.json'), 'utf8'));
-const { App, TerraformStack, TerraformOutput } = require(config.cdktf);
-const { ImportedKmsKey, KeyMaterial, WrappingKey } = require(config.library);
+const { App, DataResource, TerraformStack, TerraformOutput } = require(config.cdktf);
+const { ImportedKmsKey, KeyMaterial, KeyOwner, WrappingKey } = require(config.library);
 const app = new App();
 const stack = new TerraformStack(app, config.stack);
+if (config.keyOwner) new KeyOwner(stack, config.keyOwner);
 const wrappingKey = WrappingKey.fromPemFile(config.wrappingKeyFile, { pin: config.pin });
+const keys = {};
 for (const k of config.keys) {
   const key = new ImportedKmsKey(stack, k.id, {
     region: '${REGION}', name: k.name, keyType: k.keyType, material: KeyMaterial.fromFile(k.file), wrappingKey, ...(k.props || {}),
   });
+  keys[k.id] = key;
   new TerraformOutput(stack, k.id + '-name', { value: key.name });
   new TerraformOutput(stack, k.id + '-fingerprint', { value: key.fingerprint });
+}
+for (const c of config.consumers || []) {
+  new DataResource(stack, c.id, {
+    input: { key: keys[c.keyId].name },
+    provisioners: [{ type: 'local-exec', interpreter: [process.execPath, join(config.library, 'cli', 'main.js'), 'describe', '--region=${REGION}'], command: '--name=' + keys[c.keyId].name }],
+  });
 }
 app.synth();
 `;

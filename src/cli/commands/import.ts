@@ -1,8 +1,8 @@
 import { createPublicKey } from 'node:crypto';
-import { shownPath, shownValue, shownVariable } from '../../disclosure';
+import { shownValue, shownVariable } from '../../disclosure';
 import { importKey, sweepKeys, sweepRegions, type ImportOutcome, type KmsClient, type SweptKey } from '../../api';
 import { RESERVED_PREFIX } from '../../protocol';
-import { readOwnerOnlyFile } from '../owner-only-file';
+import { readCommitmentFile, readOwnerOnlyFile } from '../owner-only-file';
 import { importableKeyType } from '../../key-types';
 // From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
 // code and its crypto (start-up; see bench/README.md).
@@ -91,7 +91,8 @@ this one (nothing changed).
     if (sweep && (ownership.owner === undefined || ownership.construct === undefined)) {
       throw new UsageError('--sweep-predecessors needs --owner and --construct: only keys carrying both are swept.');
     }
-    const commitment = readCommitment(optionalString(options, 'commitment-file'));
+    const commitmentFile = optionalString(options, 'commitment-file');
+    const commitment = commitmentFile === undefined ? undefined : readCommitmentFile(commitmentFile, 'commitment-file');
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
     const { outcome, swept } = await withClient(options, io, async (client) => {
       // Checked before the first request of the workflow: an adoption sends no blob, but a file that is the
@@ -111,6 +112,7 @@ this one (nothing changed).
           predecessors = await sweepKeys(client, {
             owner: ownership.owner as string, constructs: [ownership.construct as string],
             regions: await sweepRegions(client, [region]), keep: { identities: new Set([imported.key.identity]) },
+            proofs: new Map([[fingerprint, commitment]]),
           }, progress);
         } catch (err) {
           if (err instanceof Error) {
@@ -144,16 +146,6 @@ function reservedKeysRefused(map: Record<string, string> | undefined, option: st
     throw new UsageError(`--${option} ${shownValue(reserved)}: keys under "${RESERVED_PREFIX}" are reserved for this tool (the fingerprint is recorded there by import); choose another key.`);
   }
   return map;
-}
-
-/** The commitment from `--commitment-file`: one line, `hmac-sha256:` and 64 hex digits; never echoed. */
-function readCommitment(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  const text = readOwnerOnlyFile(file, 'commitment-file').toString('latin1').trim();
-  if (!/^hmac-sha256:[0-9a-f]{64}$/.test(text)) {
-    throw new UsageError(`--commitment-file ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits; it holds ${text.length} characters). Synth again.`);
-  }
-  return text;
 }
 
 /** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */

@@ -1,8 +1,9 @@
+import { dirname, join } from 'node:path';
 import { sweepKeys, sweepRegions, type SweptKey } from '../../api';
 import { shownPath } from '../../disclosure';
 import { parseRecord, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../../protocol';
 import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
-import { readOwnerOnlyFile } from '../owner-only-file';
+import { readCommitmentFile, readOwnerOnlyFile } from '../owner-only-file';
 import { API_ENV_HELP, ownershipOptions, printJson, REGION_OPTION, withClient } from './api-options';
 
 export const sweepCommand: Command = {
@@ -68,6 +69,7 @@ Exit codes: 0 swept (or nothing to sweep), 1 failure, 2 usage error.
     const swept: SweptKey[] = constructs.length === 0 ? [] : await withClient(options, io, async (client) => sweepKeys(client, {
       owner, constructs, regions: await sweepRegions(client, known),
       keep: { names: new Set(keep.map((k) => `${k.region}\u0000${k.name}`)) },
+      proofs: new Map(manifest.keys.map((k) => [k.fingerprint, k.commitmentFile === undefined ? undefined : readCommitmentFile(join(dirname(manifestFile), '..', k.commitmentFile), 'manifest\'s commitmentFile')])),
     }, (line) => io.stderr(`${line}\n`)));
     if (options.json) {
       printJson(io, { swept: swept.map((s) => ({ region: s.region, identity: s.key.identity, name: s.key.name, action: s.action })) });
@@ -97,9 +99,10 @@ function readManifest(file: string): StackManifest {
   if (typeof m.stack !== 'string' || !Array.isArray(m.keys)) return bad('no stack name or keys list');
   for (const [i, k] of m.keys.entries()) {
     const fields = k as unknown as Record<string, unknown>;
-    if (k === null || typeof k !== 'object' || !['construct', 'region', 'name'].every((f) => typeof fields[f] === 'string')
+    if (k === null || typeof k !== 'object' || !['construct', 'region', 'name', 'fingerprint'].every((f) => typeof fields[f] === 'string')
+      || (k.commitmentFile !== undefined && (typeof k.commitmentFile !== 'string' || !/^byok\/[A-Za-z0-9._-]+\.commitment$/.test(k.commitmentFile)))
       || (k.removalPolicy !== 'schedule-deletion' && k.removalPolicy !== 'retain')) {
-      bad(`key ${i + 1} lacks construct, region, name or removalPolicy`);
+      bad(`key ${i + 1} lacks construct, region, name, fingerprint or removalPolicy, or names a commitment file outside byok/`);
     }
   }
   return m as StackManifest;
