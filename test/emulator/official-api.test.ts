@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { ed25519ctxAvailable } from '../../src/emulator/crypto-ops';
 import { call, keysPath, ORG, TOKEN, type ApiResponse } from './harness';
 
 let emulator: RunningEmulator;
@@ -191,6 +192,10 @@ describe('sign with a context (point 3)', () => {
       // Node 20 takes the option and silently signs pure Ed25519: the emulator must not pretend otherwise.
       expectError(res, 400, /"context" needs Ed25519ctx.*Node\.js \(v\d+/);
     }
+  });
+
+  it("the emulator's probe agrees with this test's own look at Node's crypto", () => {
+    expect(ed25519ctxAvailable()).toBe(nodeSignsEd25519ctx());
   });
 
   it('ed25519: an empty context is pure Ed25519, the same signature as none', async () => {
