@@ -5,7 +5,8 @@
 import { resolveApiConfig, type ApiClientOptions, type ApiConfig } from './config';
 import { Transport, type CallOptions } from './transport';
 import type {
-  CreateKmsKeyRequest, DecryptResult, EncryptResult, KeyListFilter, KmsKey, KmsSummary, RotationSettings, SignRequest, SignResult,
+  CreateKmsKeyRequest, DecryptResult, DeleteKeyResult, EncryptResult, KeyListFilter, KeyVersionString, KmsKey, KmsSummary, RotationSettings,
+  SignRequest, SignResult,
 } from './types';
 
 /** What `GET /v1/kms/{region}/wrapping-key` answers. */
@@ -72,9 +73,17 @@ export class KmsClient {
     return this.transport.call('POST', keysBase(region), { body: request, retry: 'unsent-only', context: { region, key: request.name } });
   }
 
-  /** Schedules deletion (the key is `pending_deletion` for 30 days and can be restored). */
-  public async deleteKey(region: string, id: string): Promise<void> {
-    await this.write('DELETE', keyPath(region, id), undefined, { region, key: id });
+  /**
+   * Schedules deletion (the key is `pending_deletion` for 30 days and can be restored). Accepts an empty
+   * answer (204, what the official client expects) as well as a body: the key, or just `deletionScheduledAt`.
+   */
+  public async deleteKey(region: string, id: string): Promise<DeleteKeyResult> {
+    const answer = await this.write<unknown>('DELETE', keyPath(region, id), undefined, { region, key: id });
+    if (answer === null || typeof answer !== 'object' || Array.isArray(answer)) return {};
+    const body = answer as Partial<KmsKey>;
+    const deletionScheduledAt = typeof body.deletionScheduledAt === 'string' ? body.deletionScheduledAt : undefined;
+    const key = typeof body.identity === 'string' && typeof body.name === 'string' ? (body as KmsKey) : undefined;
+    return { ...(deletionScheduledAt === undefined ? {} : { deletionScheduledAt }), ...(key === undefined ? {} : { key }) };
   }
 
   public async cancelDeletion(region: string, id: string): Promise<void> {
@@ -97,17 +106,17 @@ export class KmsClient {
     return answer?.keys ?? {};
   }
 
-  /** Encrypts base64 `plaintext`. */
-  public encrypt(region: string, id: string, plaintext: string, keyVersion?: number): Promise<EncryptResult> {
-    return this.write('POST', `${keyPath(region, id)}/encrypt`, { plaintext, keyVersion }, { region, key: id });
+  /** Encrypts base64 `plaintext`, with the latest version unless `keyVersion` (a string, e.g. `"2"`) is given. */
+  public async encrypt(region: string, id: string, plaintext: string, keyVersion?: KeyVersionString): Promise<EncryptResult> {
+    return withStringVersion(await this.write<EncryptResult>('POST', `${keyPath(region, id)}/encrypt`, { plaintext, keyVersion }, { region, key: id }));
   }
 
-  public decrypt(region: string, id: string, ciphertext: string): Promise<DecryptResult> {
-    return this.write('POST', `${keyPath(region, id)}/decrypt`, { ciphertext }, { region, key: id });
+  public async decrypt(region: string, id: string, ciphertext: string): Promise<DecryptResult> {
+    return withStringVersion(await this.write<DecryptResult>('POST', `${keyPath(region, id)}/decrypt`, { ciphertext }, { region, key: id }));
   }
 
-  public sign(region: string, id: string, request: SignRequest): Promise<SignResult> {
-    return this.write('POST', `${keyPath(region, id)}/sign`, request, { region, key: id });
+  public async sign(region: string, id: string, request: SignRequest): Promise<SignResult> {
+    return withStringVersion(await this.write<SignResult>('POST', `${keyPath(region, id)}/sign`, request, { region, key: id }));
   }
 
   public verify(region: string, id: string, request: { input: string; signature: string; hashAlgorithm?: string }): Promise<{ valid: boolean }> {
@@ -122,6 +131,17 @@ export class KmsClient {
   private write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body: unknown, context: CallOptions['context']): Promise<T> {
     return this.transport.call<T>(method, path, { body, retry: 'always', context });
   }
+}
+
+/** `keyVersion` as the official client has it, a string, even from a server that answers a number. */
+function withStringVersion<T extends { keyVersion?: unknown }>(answer: T): T {
+  if (answer === null || typeof answer !== 'object') return answer;
+  const { keyVersion } = answer;
+  if (keyVersion === undefined || keyVersion === null || keyVersion === '') {
+    const { keyVersion: _dropped, ...rest } = answer;
+    return rest as T;
+  }
+  return typeof keyVersion === 'number' ? { ...answer, keyVersion: String(keyVersion) } : answer;
 }
 
 function keysBase(region: string, suffix = 'keys'): string {

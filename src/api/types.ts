@@ -1,11 +1,18 @@
 /**
  * The Thalassa Cloud KMS API's objects, as this package uses them. Field names follow the API
  * (`shared/design/thalassa-kms-api.md`); fields the API may omit are optional.
+ *
+ * Key versions have two JSON types in the official Go client, and these types copy it: on a `KmsKey`
+ * (`latestVersion`, `versions[].version`) a version is an integer; in the operation requests and answers
+ * (encrypt, decrypt, sign, hmac, export: `keyVersion`) it is a decimal string (`"1"`). Both name the same
+ * version. The client also declares every answer's `keyVersion` `omitempty`, so a server may leave it out;
+ * {@link KmsClient} turns a number it receives into a string, so callers see strings only.
  */
 
 export type KmsKeyStatus = 'active' | 'disabled' | 'pending_deletion';
 
 export interface KmsKeyVersion {
+  /** An integer here (the official client's `int`), unlike the string `keyVersion` of operations. */
   readonly version: number;
   readonly status?: string;
   readonly createdAt?: string;
@@ -28,10 +35,15 @@ export interface KmsKey {
   readonly allowRotation?: boolean;
   readonly keyRotationEnabled?: boolean;
   readonly rotationPeriodInDays?: number;
+  /** An integer (the official client's `int`, omitted when 0). */
   readonly latestVersion?: number;
   readonly versions?: readonly KmsKeyVersion[];
   readonly createdAt?: string;
   readonly updatedAt?: string;
+  /**
+   * While `pending_deletion`: when the key will be deleted (RFC 3339). Not a field of the official client's
+   * `KmsKey`; Thalassa's lifecycle page says the DELETE answer carries it, so it may appear there only.
+   */
   readonly deletionScheduledAt?: string;
   /** An object in the official client (a bare string breaks its decoding); omitted when unknown. */
   readonly organisation?: KmsOrganisation;
@@ -92,28 +104,49 @@ export interface KeyListFilter {
   readonly labels?: Record<string, string>;
 }
 
+/** A key version in an operation's request or answer: a decimal string, e.g. `"1"`. */
+export type KeyVersionString = string;
+
 export interface EncryptResult {
   readonly ciphertext: string;
-  readonly keyVersion: number;
+  /** The version that encrypted; `omitempty` in the official client, so a server may leave it out. */
+  readonly keyVersion?: KeyVersionString;
 }
 
 export interface DecryptResult {
   /** Base64. */
   readonly plaintext: string;
-  readonly keyVersion: number;
+  /** The version that decrypted; `omitempty` in the official client, so a server may leave it out. */
+  readonly keyVersion?: KeyVersionString;
 }
 
 export interface SignRequest {
   /** Base64 of the message (or of its digest when `prehashed`). */
   readonly input: string;
-  readonly keyVersion?: number;
+  /** Which version signs (default: the latest). */
+  readonly keyVersion?: KeyVersionString;
   readonly hashAlgorithm?: string;
   readonly prehashed?: boolean;
+  /**
+   * Ed25519ctx context (RFC 8032), ed25519 keys only. The official client has it as a plain string without
+   * saying how it is encoded; this project sends base64 of the context bytes (1..255), like every other
+   * binary field of the API, and the emulator reads it so.
+   */
   readonly context?: string;
 }
 
 export interface SignResult {
   /** Base64. */
   readonly signature: string;
-  readonly keyVersion: number;
+  /** The version that signed; `omitempty` in the official client, so a server may leave it out. */
+  readonly keyVersion?: KeyVersionString;
+}
+
+/**
+ * What `DELETE /v1/kms/{region}/keys/{id}` answered: nothing (204, as the official client expects) or a body
+ * (Thalassa's lifecycle page says it includes `deletionScheduledAt`). `key` is set when the body is a key.
+ */
+export interface DeleteKeyResult {
+  readonly deletionScheduledAt?: string;
+  readonly key?: KmsKey;
 }

@@ -11,8 +11,9 @@ export interface RotationSettings {
   /** Whether Thalassa Cloud rotates the key automatically. */
   readonly enabled: boolean;
   /**
-   * Days between automatic rotations, 1..3650.
-   * @default - Thalassa Cloud's default period
+   * Days between automatic rotations, 1..3650. Required when `enabled` is true: Thalassa Cloud refuses to
+   * enable rotation without a period.
+   * @default - none; only valid with `enabled: false`
    */
   readonly periodInDays?: number;
 }

@@ -69,6 +69,10 @@ export function checkSettings(path: string, props: ImportedKmsKeyProps): Setting
       throw invalidProp(path, 'rotation', 'left out unless allowRotation is true (Thalassa Cloud refuses to rotate an imported key created without allowRotation)',
         `rotation settings with allowRotation ${String(props.allowRotation ?? false)}`, 'PROP_CONFLICT');
     }
+    if (rotation.enabled && rotation.periodInDays === undefined) {
+      // Thalassa's docs call the period required when rotation is enabled, and the API answers 400 without one.
+      throw invalidProp(path, 'rotation.periodInDays', 'a whole number of days from 1 to 3650 when rotation.enabled is true (Thalassa Cloud refuses to enable rotation without a period)', 'nothing');
+    }
   }
   return {
     region: props.region,

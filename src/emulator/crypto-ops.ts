@@ -4,15 +4,15 @@
  * - symmetric encrypt/decrypt: the type's AEAD (AES-GCM or ChaCha20-Poly1305), 12-byte random nonce, 16-byte
  *   tag, no associated data; the ciphertext is `thalassa:v<N>:` + base64(nonce ‖ ciphertext ‖ tag);
  * - RSA encrypt/decrypt: RSA-OAEP with SHA-256 (and MGF1-SHA-256); `thalassa:v<N>:` + base64(ciphertext);
- * - sign/verify: ECDSA with the curve's hash (DER signatures), Ed25519 (pure), RSA-PSS (SHA-256 unless
- *   asked otherwise, salt length = digest length);
+ * - sign/verify: ECDSA with the curve's hash (DER signatures), Ed25519 (pure, or Ed25519ctx with a context when
+ *   this Node.js can do it), RSA-PSS (SHA-256 unless asked otherwise, salt length = digest length);
  * - HMAC with the type's hash.
  *
  * Material is the canonical form throughout: raw bytes, or PKCS#8 DER.
  */
 import {
   type CipherGCMTypes, constants, createCipheriv, createDecipheriv, createHmac, createPrivateKey, createPublicKey, generateKeyPair,
-  KeyObject, privateDecrypt, publicEncrypt, randomBytes, sign, timingSafeEqual, verify,
+  generateKeyPairSync, KeyObject, privateDecrypt, publicEncrypt, randomBytes, sign, timingSafeEqual, verify,
 } from 'node:crypto';
 import type { KeyType, SymmetricKeyType } from '../key-types';
 import { badRequest } from './errors';
@@ -134,18 +134,65 @@ function signParameters(type: KeyType, material: Buffer, hashAlgorithm: unknown)
   }
 }
 
-/** Signs `input` (the message itself, not a digest). */
-export function signMessage(type: KeyType, material: Buffer, input: Buffer, hashAlgorithm: unknown): Buffer {
-  const { hash, key, rsaPss } = signParameters(type, material, hashAlgorithm);
-  return sign(hash, input, rsaPss ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : key);
+// `context` is not in every @types/node release; Node itself reads it where it supports it.
+type ContextKeyInput = { key: KeyObject; context: Buffer };
+
+let ed25519ctxProbe: boolean | undefined;
+
+/**
+ * Whether this Node.js signs Ed25519ctx (RFC 8032) when `crypto.sign` gets a `context`. Probed once, not
+ * assumed: Node 20 accepts the option and silently ignores it (the signature is pure Ed25519), others may
+ * throw. Only a signature that differs from the pure one, verifies with the context and fails without it counts.
+ */
+export function ed25519ctxAvailable(): boolean {
+  if (ed25519ctxProbe === undefined) {
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const message = Buffer.from('ed25519ctx probe');
+      const context = Buffer.from('probe');
+      const withContext = sign(null, message, { key: privateKey, context } as ContextKeyInput);
+      ed25519ctxProbe = !withContext.equals(sign(null, message, privateKey))
+        && verify(null, message, { key: publicKey, context } as ContextKeyInput, withContext)
+        && !verify(null, message, publicKey, withContext);
+    } catch {
+      ed25519ctxProbe = false;
+    }
+  }
+  return ed25519ctxProbe;
 }
 
-/** Verifies a signature made by {@link signMessage}. */
-export function verifySignature(type: KeyType, material: Buffer, input: Buffer, signature: Buffer, hashAlgorithm: unknown): boolean {
+/** A 400 unless a context can be used with this key type on this Node.js. */
+function checkContext(type: KeyType): void {
+  if (type.category !== 'eddsa') {
+    throw badRequest(`"context" applies only to ed25519 keys (Ed25519ctx); key type ${type.name} signs without one. Leave "context" out.`);
+  }
+  if (!ed25519ctxAvailable()) {
+    throw badRequest(
+      `"context" needs Ed25519ctx, which the crypto of this emulator's Node.js (${process.version}) cannot do: it ignores or refuses a context `
+        + 'for Ed25519 keys. Sign without a context (pure Ed25519), or run the emulator on a Node.js that supports Ed25519ctx.',
+    );
+  }
+}
+
+function signKeyInput(key: KeyObject, rsaPss: boolean, context: Buffer | undefined): KeyObject | ContextKeyInput | { key: KeyObject; padding: number; saltLength: number } {
+  if (rsaPss) return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+  return context === undefined ? key : { key, context };
+}
+
+/** Signs `input` (the message itself, not a digest); with `context`, Ed25519ctx (ed25519 keys only). */
+export function signMessage(type: KeyType, material: Buffer, input: Buffer, hashAlgorithm: unknown, context?: Buffer): Buffer {
   const { hash, key, rsaPss } = signParameters(type, material, hashAlgorithm);
+  if (context !== undefined) checkContext(type);
+  return sign(hash, input, signKeyInput(key, rsaPss, context));
+}
+
+/** Verifies a signature made by {@link signMessage}, with the same `context` if it had one. */
+export function verifySignature(type: KeyType, material: Buffer, input: Buffer, signature: Buffer, hashAlgorithm: unknown, context?: Buffer): boolean {
+  const { hash, key, rsaPss } = signParameters(type, material, hashAlgorithm);
+  if (context !== undefined) checkContext(type);
   const publicKey = createPublicKey(key);
   try {
-    return verify(hash, input, rsaPss ? { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : publicKey, signature);
+    return verify(hash, input, signKeyInput(publicKey, rsaPss, context), signature);
   } catch {
     return false;
   }

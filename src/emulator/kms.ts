@@ -9,7 +9,7 @@ import { KeyMaterialError, parseCanonicalMaterial } from '../material';
 import { parseWrapHash, unwrap, WrappingError } from '../wrapping';
 import * as ops from './crypto-ops';
 import { badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { base64Field, booleanField, integerField, stringField, stringMapField, type JsonObject } from './request-fields';
+import { base64Field, booleanField, integerField, stringField, stringMapField, versionField, type JsonObject } from './request-fields';
 import type { KeyStatus, StateStore, StoredKey, StoredKeyVersion } from './store';
 
 /** How long a deleted key stays recoverable. */
@@ -134,6 +134,7 @@ export class Kms {
     if (imported && !allowRotation && (keyRotationEnabled === true || rotationPeriodInDays !== undefined)) {
       throw badRequest('Rotation settings need "allowRotation": true on an imported key; an imported key without it can never be rotated.');
     }
+    if (keyRotationEnabled === true && rotationPeriodInDays === undefined) throw periodRequired();
     const slug = slugOf(name);
     this.checkNameFree(scope, region, name, slug);
 
@@ -161,13 +162,18 @@ export class Kms {
     return toView(key);
   }
 
-  /** `DELETE /v1/kms/{r}/keys/{id}`: schedules deletion. Deleting a key already pending deletion is a no-op (204). */
-  async deleteKey(scope: RequestScope, region: string, id: string): Promise<void> {
+  /**
+   * `DELETE /v1/kms/{r}/keys/{id}`: schedules deletion and answers the key with its `deletionScheduledAt`
+   * (Thalassa's lifecycle page says the answer carries it). Deleting a key already pending deletion changes
+   * nothing and answers the same, original date.
+   */
+  async deleteKey(scope: RequestScope, region: string, id: string): Promise<KmsKeyView> {
     const key = this.find(scope, region, id);
-    if (key.status === 'pending_deletion') return;
+    if (key.status === 'pending_deletion') return toView(key);
     key.status = 'pending_deletion';
     key.deleteAfter = new Date(Date.now() + DELETION_WINDOW_DAYS * 86_400_000).toISOString();
     await this.touch(key);
+    return toView(key);
   }
 
   /** `DELETE …/cancel-deletion`: back to `active`. On a key not pending deletion it is a no-op (204). */
@@ -186,6 +192,8 @@ export class Kms {
     const period = integerField(body, 'rotationPeriodInDays', 1, 3650);
     if (enabled === undefined && period === undefined) throw badRequest('Send "keyRotationEnabled" and/or "rotationPeriodInDays" (1..3650).');
     if ((enabled === true || period !== undefined) && !key.allowRotation) throw rotationRefused(key);
+    // Judged on the state the PATCH would leave: enabling needs a period, sent now or stored before.
+    if ((enabled ?? key.keyRotationEnabled) && (period ?? key.rotationPeriodInDays) === null) throw periodRequired();
     if (enabled !== undefined) key.keyRotationEnabled = enabled;
     if (period !== undefined) key.rotationPeriodInDays = period;
     await this.touch(key);
@@ -233,71 +241,71 @@ export class Kms {
   }
 
   /** `POST …/encrypt`. */
-  encrypt(scope: RequestScope, region: string, id: string, body: JsonObject): { ciphertext: string; keyVersion: number } {
+  encrypt(scope: RequestScope, region: string, id: string, body: JsonObject): { ciphertext: string; keyVersion: string } {
     const key = this.usable(scope, region, id, 'encrypt with');
     const plaintext = base64Field(body, 'plaintext', { required: true, min: 1, max: 65535 }) as Buffer;
-    const version = this.version(key, integerField(body, 'keyVersion', 1, MAX_VERSION));
+    const version = this.version(key, versionField(body, 'keyVersion', MAX_VERSION));
     const data = ops.encrypt(typeOf(key), materialOf(version), plaintext);
-    return { ciphertext: ops.ciphertextPrefix(version.version) + data.toString('base64'), keyVersion: version.version };
+    return { ciphertext: ops.ciphertextPrefix(version.version) + data.toString('base64'), keyVersion: String(version.version) };
   }
 
   /** `POST …/decrypt`: the version comes from the ciphertext's `thalassa:v<N>:` prefix. */
-  decrypt(scope: RequestScope, region: string, id: string, body: JsonObject): { plaintext: string; keyVersion: number } {
+  decrypt(scope: RequestScope, region: string, id: string, body: JsonObject): { plaintext: string; keyVersion: string } {
     const key = this.usable(scope, region, id, 'decrypt with');
     const { version, data } = ops.parseCiphertext(stringField(body, 'ciphertext', { required: true }) as string);
     const v = this.version(key, version);
-    return { plaintext: ops.decrypt(typeOf(key), materialOf(v), data).toString('base64'), keyVersion: v.version };
+    return { plaintext: ops.decrypt(typeOf(key), materialOf(v), data).toString('base64'), keyVersion: String(v.version) };
   }
 
   /** `POST …/sign`. */
-  sign(scope: RequestScope, region: string, id: string, body: JsonObject): { signature: string; keyVersion: number } {
+  sign(scope: RequestScope, region: string, id: string, body: JsonObject): { signature: string; keyVersion: string } {
     const key = this.usable(scope, region, id, 'sign with');
     const input = base64Field(body, 'input', { required: true }) as Buffer;
-    const version = this.version(key, integerField(body, 'keyVersion', 1, MAX_VERSION));
+    const version = this.version(key, versionField(body, 'keyVersion', MAX_VERSION));
     if (booleanField(body, 'prehashed') === true) throw badRequest('"prehashed": true is not supported by the emulator; send the message itself.');
-    if ((stringField(body, 'context') ?? '') !== '') throw badRequest('"context" is not supported by the emulator (Ed25519ctx is not available).');
-    const signature = ops.signMessage(typeOf(key), materialOf(version), input, body.hashAlgorithm ?? undefined);
-    return { signature: signature.toString('base64'), keyVersion: version.version };
+    const signature = ops.signMessage(typeOf(key), materialOf(version), input, body.hashAlgorithm ?? undefined, contextOf(body));
+    return { signature: signature.toString('base64'), keyVersion: String(version.version) };
   }
 
   /** `POST …/verify`: with `keyVersion`, against that version; without, against every version. */
-  verify(scope: RequestScope, region: string, id: string, body: JsonObject): { valid: boolean; keyVersion?: number } {
+  verify(scope: RequestScope, region: string, id: string, body: JsonObject): { valid: boolean; keyVersion?: string } {
     const key = this.usable(scope, region, id, 'verify with');
     const input = base64Field(body, 'input', { required: true }) as Buffer;
     const signature = base64Field(body, 'signature', { required: true }) as Buffer;
+    const context = contextOf(body);
     const type = typeOf(key);
     for (const version of this.candidateVersions(key, body)) {
-      if (ops.verifySignature(type, materialOf(version), input, signature, body.hashAlgorithm ?? undefined)) return { valid: true, keyVersion: version.version };
+      if (ops.verifySignature(type, materialOf(version), input, signature, body.hashAlgorithm ?? undefined, context)) return { valid: true, keyVersion: String(version.version) };
     }
     return { valid: false };
   }
 
   /** `POST …/hmac`. */
-  hmac(scope: RequestScope, region: string, id: string, body: JsonObject): { hmac: string; keyVersion: number } {
+  hmac(scope: RequestScope, region: string, id: string, body: JsonObject): { hmac: string; keyVersion: string } {
     const key = this.usable(scope, region, id, 'compute an HMAC with');
     const input = base64Field(body, 'input', { required: true }) as Buffer;
-    const version = this.version(key, integerField(body, 'keyVersion', 1, MAX_VERSION));
-    return { hmac: ops.hmac(typeOf(key), materialOf(version), input).toString('base64'), keyVersion: version.version };
+    const version = this.version(key, versionField(body, 'keyVersion', MAX_VERSION));
+    return { hmac: ops.hmac(typeOf(key), materialOf(version), input).toString('base64'), keyVersion: String(version.version) };
   }
 
   /** `POST …/verify-hmac`: with `keyVersion`, against that version; without, against every version. */
-  verifyHmac(scope: RequestScope, region: string, id: string, body: JsonObject): { valid: boolean; keyVersion?: number } {
+  verifyHmac(scope: RequestScope, region: string, id: string, body: JsonObject): { valid: boolean; keyVersion?: string } {
     const key = this.usable(scope, region, id, 'verify an HMAC with');
     const input = base64Field(body, 'input', { required: true }) as Buffer;
     const mac = base64Field(body, 'hmac', { required: true }) as Buffer;
     const type = typeOf(key);
     for (const version of this.candidateVersions(key, body)) {
-      if (ops.verifyHmac(type, materialOf(version), input, mac)) return { valid: true, keyVersion: version.version };
+      if (ops.verifyHmac(type, materialOf(version), input, mac)) return { valid: true, keyVersion: String(version.version) };
     }
     return { valid: false };
   }
 
   /** `POST …/export`: the canonical material, only for keys created with `exportAllowed`. */
-  exportKey(scope: RequestScope, region: string, id: string, body: JsonObject): { keyMaterial: string; keyVersion: number } {
+  exportKey(scope: RequestScope, region: string, id: string, body: JsonObject): { keyMaterial: string; keyVersion: string } {
     const key = this.usable(scope, region, id, 'export');
     if (!key.exportAllowed) throw badRequest(`Key ${key.identity} was created without "exportAllowed"; its material cannot be exported.`);
-    const version = this.version(key, integerField(body, 'keyVersion', 1, MAX_VERSION));
-    return { keyMaterial: version.material, keyVersion: version.version };
+    const version = this.version(key, versionField(body, 'keyVersion', MAX_VERSION));
+    return { keyMaterial: version.material, keyVersion: String(version.version) };
   }
 
   private async unwrapMaterial(region: string, typeName: string, wrapped: Buffer, hashName: string | undefined): Promise<Buffer> {
@@ -381,7 +389,7 @@ export class Kms {
   }
 
   private candidateVersions(key: StoredKey, body: JsonObject): StoredKeyVersion[] {
-    const wanted = integerField(body, 'keyVersion', 1, MAX_VERSION);
+    const wanted = versionField(body, 'keyVersion', MAX_VERSION);
     return wanted === undefined ? [...key.versions].reverse() : [this.version(key, wanted)];
   }
 
@@ -407,6 +415,16 @@ function typeOf(key: StoredKey): KeyType {
 
 function materialOf(version: StoredKeyVersion): Buffer {
   return Buffer.from(version.material, 'base64');
+}
+
+/** The Ed25519ctx context string of sign (and, as an emulator extension, verify): base64, 1..255 bytes; empty = none. */
+function contextOf(body: JsonObject): Buffer | undefined {
+  if (body.context === '') return undefined;
+  return base64Field(body, 'context', { min: 1, max: 255 });
+}
+
+function periodRequired(): Error {
+  return badRequest('"rotationPeriodInDays" (1..3650) is required when "keyRotationEnabled" is true; send it with the rotation setting.');
 }
 
 function rotationRefused(key: StoredKey): Error {

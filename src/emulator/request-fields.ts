@@ -43,6 +43,23 @@ export function integerField(body: JsonObject, name: string, min: number, max: n
   return value;
 }
 
+/**
+ * A key version (`keyVersion`): the official client sends it as a decimal string (`"2"`); a number is accepted
+ * too, so older callers keep working. An empty string counts as absent (the client's `omitempty`).
+ */
+export function versionField(body: JsonObject, name: string, max: number): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string') {
+    if (!/^[0-9]{1,10}$/.test(value)) throw badRequest(`"${name}" must be a version number such as "1"; received a string that is not one.`);
+    const version = Number(value);
+    if (version < 1 || version > max) throw badRequest(`"${name}" must be between 1 and ${max}; received ${version}.`);
+    return version;
+  }
+  if (typeof value === 'number') return integerField(body, name, 1, max);
+  throw badRequest(`"${name}" must be a version string such as "1" (or an integer); received ${typeOf(value)}.`);
+}
+
 /** A string-to-string map (labels, annotations); `{}` when absent. */
 export function stringMapField(body: JsonObject, name: string): Record<string, string> {
   const value = body[name];

@@ -54,7 +54,8 @@ const ROUTES: readonly { readonly pattern: string; readonly methods: Readonly<Re
     pattern: '/v1/kms/:region/keys/:id',
     methods: {
       GET: (c) => ok(c.kms.getKey(c.scope, c.region, c.id)),
-      DELETE: async (c) => (await c.kms.deleteKey(c.scope, c.region, c.id), noContent),
+      // 200 with the key and its deletionScheduledAt, as Thalassa's lifecycle page describes the answer.
+      DELETE: async (c) => ok(await c.kms.deleteKey(c.scope, c.region, c.id)),
     },
   },
   { pattern: '/v1/kms/:region/keys/:id/cancel-deletion', methods: { DELETE: async (c) => (await c.kms.cancelDeletion(c.scope, c.region, c.id), noContent) } },

@@ -292,6 +292,20 @@ describe('the other commands', () => {
     expect(badPeriod.code).toBe(2);
   });
 
+  it('set-rotation --enabled true needs a period, sent now or already on the key', async () => {
+    const key = symmetricKey();
+    expect((await runCli(importArgs('cli-rot-period', key, ['--allow-rotation']), env)).code).toBe(0);
+    const args = ['set-rotation', '--region', 'nl-01', '--name', 'cli-rot-period', '--fingerprint', key.fingerprint];
+    const refused = await runCli([...args, '--enabled', 'true'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/answered 400.*rotationPeriodInDays/);
+    expect((await runCli([...args, '--enabled', 'true', '--period-days', '14'], env)).code).toBe(0);
+    expect((await runCli([...args, '--enabled', 'false'], env)).code).toBe(0);
+    const again = await runCli([...args, '--enabled', 'true', '--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ keyRotationEnabled: true, rotationPeriodInDays: 14 });
+  });
+
   it('describe, list and cancel-deletion', async () => {
     const key = symmetricKey();
     expect((await runCli(importArgs('cli-misc', key, ['--label', 'tier=gold']), env)).code).toBe(0);

@@ -46,7 +46,7 @@ describe('restart', () => {
     const ciphertext = (await call(first.url, 'POST', keysPath(`/${id}/encrypt`), { body: { plaintext: 'c3Vydml2ZQ==' } })).json.ciphertext;
     expect((await call(first.url, 'POST', keysPath(`/${id}/rotate`))).json.latestVersion).toBe(2);
     const doomed = (await call(first.url, 'POST', keysPath(), { body: { name: 'doomed', keyType: 'ed25519' } })).json.identity;
-    expect((await call(first.url, 'DELETE', keysPath(`/${doomed}`))).status).toBe(204);
+    expect((await call(first.url, 'DELETE', keysPath(`/${doomed}`))).status).toBe(200);
     await first.close();
 
     expect(mode(dataDir)).toBe(0o700);
@@ -61,7 +61,7 @@ describe('restart', () => {
       const key = (await call(second.url, 'GET', keysPath(`/${id}`))).json;
       expect(key).toMatchObject({ name: 'kept', imported: true, latestVersion: 2, labels: { a: 'b' } });
       const decrypted = await call(second.url, 'POST', keysPath(`/${id}/decrypt`), { body: { ciphertext } });
-      expect(decrypted.json).toEqual({ plaintext: 'c3Vydml2ZQ==', keyVersion: 1 });
+      expect(decrypted.json).toEqual({ plaintext: 'c3Vydml2ZQ==', keyVersion: '1' });
       expect((await call(second.url, 'GET', keysPath(`/${doomed}`))).json.status).toBe('pending_deletion');
       expect((await call(second.url, 'POST', keysPath(), { body: { name: 'doomed', keyType: 'ed25519' } })).status).toBe(409);
     } finally {
@@ -140,7 +140,7 @@ describe('the CLI', () => {
             const res = await call(url, 'POST', keysPath(), { body: { name, keyType: serial % 3 === 0 ? 'ecdsa-p256' : 'aes256-gcm96' } });
             if (res.status === 201) {
               acknowledged.add(name);
-              if (serial % 4 === 0 && (await call(url, 'DELETE', keysPath(`/${name}`))).status === 204) deleted.add(name);
+              if (serial % 4 === 0 && (await call(url, 'DELETE', keysPath(`/${name}`))).status === 200) deleted.add(name);
             }
           } catch {
             // The connection died with the process: this write was never acknowledged.

@@ -181,7 +181,7 @@ describe('names', () => {
     expect(first.json.slug).toBe(`dup-key-${counter}`);
     expectError(await create({ name, keyType: 'aes128-gcm96' }), 409, /already exists/);
     expectError(await create({ name: `dup_key_${counter}`, keyType: 'aes128-gcm96' }), 409, /slug/);
-    expect((await call(emulator.url, 'DELETE', keysPath(`/${first.json.identity}`))).status).toBe(204);
+    expect((await call(emulator.url, 'DELETE', keysPath(`/${first.json.identity}`))).status).toBe(200);
     expectError(await create({ name, keyType: 'aes128-gcm96' }), 409, /pending deletion/);
     // Imports obey the same rule.
     expectError(await create(importBody(name, randomBytes(16), 'aes128-gcm96')), 409, /already exists/);
@@ -252,11 +252,11 @@ describe('import', () => {
     expect(rotated.status).toBe(200);
     expect(rotated.json.latestVersion).toBe(2);
     expect(rotated.json.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
-    expect((await encrypt()).json).toMatchObject({ ciphertext: expect.stringMatching(/^thalassa:v2:/), keyVersion: 2 });
-    expect((await encrypt({ keyVersion: 1 })).json.ciphertext).toMatch(/^thalassa:v1:/);
-    expectError(await encrypt({ keyVersion: 3 }), 400, /no version 3/);
+    expect((await encrypt()).json).toMatchObject({ ciphertext: expect.stringMatching(/^thalassa:v2:/), keyVersion: '2' });
+    expect((await encrypt({ keyVersion: '1' })).json.ciphertext).toMatch(/^thalassa:v1:/);
+    expectError(await encrypt({ keyVersion: '3' }), 400, /no version 3/);
     const decrypted = await call(emulator.url, 'POST', keysPath(`/${id}/decrypt`), { body: { ciphertext: v1 } });
-    expect(decrypted.json).toEqual({ plaintext: Buffer.from('hello').toString('base64'), keyVersion: 1 });
+    expect(decrypted.json).toEqual({ plaintext: Buffer.from('hello').toString('base64'), keyVersion: '1' });
     const patched = await call(emulator.url, 'PATCH', keysPath(`/${id}/rotation`), { body: { keyRotationEnabled: true, rotationPeriodInDays: 30 } });
     expect(patched.json).toMatchObject({ keyRotationEnabled: true, rotationPeriodInDays: 30 });
   });
@@ -269,13 +269,17 @@ describe('lifecycle', () => {
     expect(created.json).not.toHaveProperty('deletionScheduledAt');
     expect(created.json).not.toHaveProperty('description');
     const before = Date.now();
-    expect((await call(emulator.url, 'DELETE', keysPath(`/${id}`))).status).toBe(204);
+    const deleted = await call(emulator.url, 'DELETE', keysPath(`/${id}`));
+    expect(deleted.status).toBe(200);
+    expect(deleted.json).toMatchObject({ identity: id, status: 'pending_deletion', deletionScheduledAt: expect.any(String) });
     const pending = (await call(emulator.url, 'GET', keysPath(`/${id}`))).json;
+    expect(deleted.json.deletionScheduledAt).toBe(pending.deletionScheduledAt);
     expect(pending.status).toBe('pending_deletion');
     const due = Date.parse(pending.deletionScheduledAt);
     expect(due - before).toBeGreaterThanOrEqual(30 * 86_400_000 - 1000);
     expect(due - before).toBeLessThan(30 * 86_400_000 + 60_000);
-        expect((await call(emulator.url, 'DELETE', keysPath(`/${id}`))).status).toBe(204);
+    const again = await call(emulator.url, 'DELETE', keysPath(`/${id}`));
+    expect({ status: again.status, deletionScheduledAt: again.json.deletionScheduledAt }).toEqual({ status: 200, deletionScheduledAt: pending.deletionScheduledAt });
     expect((await call(emulator.url, 'GET', keysPath(`/${id}`))).json.deletionScheduledAt).toBe(pending.deletionScheduledAt);
     expectError(await call(emulator.url, 'POST', keysPath(`/${id}/encrypt`), { body: { plaintext: 'aGk=' } }), 400, /pending deletion/);
     expectError(await call(emulator.url, 'POST', keysPath(`/${id}/enable`)), 400, /pending deletion/);

@@ -194,7 +194,9 @@ describe('import (POST /v1/kms/{region}/keys) under arbitrary key material field
       const generated = m.value === null || m.value === undefined;
       // Without material the emulator generates the key; an RSA-4096 generation per run would only cost time.
       if (generated && typeof keyType === 'string' && keyType.startsWith('rsa')) keyType = 'aes128-gcm96';
-      const body = Buffer.from(JSON.stringify({ name, keyType, importKeyMaterial: m.value, hashFunction, allowRotation, keyRotationEnabled: allowRotation }));
+      const body = Buffer.from(JSON.stringify({ name, keyType, importKeyMaterial: m.value, hashFunction, allowRotation, keyRotationEnabled: allowRotation,
+        // Enabling rotation needs a period (issue 12); without one every allowRotation run would be a 400.
+        rotationPeriodInDays: allowRotation === true ? 30 : undefined }));
       const answer = await send('POST', '/v1/kms/nl-01/keys', { authorization: `Token ${TOKEN}`, 'x-organisation-identity': ORG, 'content-type': 'application/json' }, body);
       expectWellFormed(answer, 'POST');
       if (answer.status === 201) {

@@ -13,7 +13,8 @@ Sets the automatic rotation of the key named N (PATCH …/rotation), after check
 fingerprint FP. The key must have been imported with --allow-rotation. This is the command the
 ImportedKmsKey rotation resource runs.
 
-  --period-days N       Rotation period, 1..3650 days
+  --period-days N       Rotation period, 1..3650 days. Needed with --enabled true unless the key
+                        already has a period: the API refuses rotation without one (400)
 ${OWNERSHIP_HELP}
 ${API_ENV_HELP}
 Exit codes: 0 applied, 1 failure, 2 usage error, 3 the key carries another fingerprint (nothing changed).
