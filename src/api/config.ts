@@ -32,6 +32,13 @@ export interface ApiClientOptions {
   readonly connectTimeoutMs?: number;
   /** Time to the response headers, and between body chunks. @default 30_000 */
   readonly requestTimeoutMs?: number;
+  /**
+   * Overall deadline of one attempt, from sending the request to the last byte of the answer (headers and body
+   * together), so a server that trickles its answer cannot hold a call open. @default 60_000
+   */
+  readonly attemptDeadlineMs?: number;
+  /** Largest answer body read; a longer one is cut off at this size, refused and not retried. @default 16 MiB */
+  readonly maxAnswerBytes?: number;
   /** Attempts for a retryable call (reads, deletes, updates), the first included. @default 5 */
   readonly maxAttempts?: number;
   /** First backoff step; doubles per attempt, with full jitter. @default 250 */
@@ -52,10 +59,23 @@ export interface ApiConfig {
   readonly projectId?: string;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  readonly attemptDeadlineMs: number;
+  readonly maxAnswerBytes: number;
   readonly maxAttempts: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly log?: (line: string) => void;
+}
+
+/** One attempt's overall deadline (headers and body), unless `attemptDeadlineMs` says otherwise. */
+export const DEFAULT_ATTEMPT_DEADLINE_MS = 60_000;
+/** The largest answer body read, unless `maxAnswerBytes` says otherwise: far above any real KMS answer. */
+export const DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0) throw new ApiError('API_CONFIG', `The ${name} option must be a positive number; received ${String(value)}.`);
+  return value;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
@@ -76,6 +96,8 @@ export function resolveApiConfig(options: ApiClientOptions = {}): ApiConfig {
     projectId: nonEmpty(options.projectId) ?? nonEmpty(env.THALASSA_PROJECT_ID),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    attemptDeadlineMs: positive(options.attemptDeadlineMs, 'attemptDeadlineMs') ?? DEFAULT_ATTEMPT_DEADLINE_MS,
+    maxAnswerBytes: positive(options.maxAnswerBytes, 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
     maxAttempts: Math.max(1, options.maxAttempts ?? 5),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 250,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 20_000,
