@@ -143,6 +143,12 @@ function parseEndpoint(text: string): URL {
   if (url.username || url.password) {
     throw new ApiError('API_CONFIG', 'THALASSA_API_ENDPOINT must not contain credentials; use THALASSA_API_TOKEN or the other credential variables.');
   }
+  if (url.protocol === 'http:' && url.hostname.toLowerCase().replace(/\.$/, '').endsWith('.localhost')) {
+    throw new ApiError(
+      'API_CONFIG',
+      `THALASSA_API_ENDPOINT ${url.origin} uses plain http:// to a name under .localhost, which is resolved through DNS and may reach a host that is not loopback: tokens and wrapped key material could cross the network unencrypted. Use http://127.0.0.1 (or [::1], or exactly localhost) for the local emulator, or https://.`,
+    );
+  }
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw new ApiError(
       'API_CONFIG',
@@ -152,10 +158,13 @@ function parseEndpoint(text: string): URL {
   return url;
 }
 
-/** 127.0.0.0/8, ::1 and localhost: the only hosts plain http:// may reach. */
+/**
+ * 127.0.0.0/8, ::1 and exactly `localhost`: the only hosts plain http:// may reach. A name under `.localhost`
+ * (`foo.localhost`) is not: it goes to DNS like any other name, and nothing guarantees a loopback answer.
+ */
 export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
   return false;
