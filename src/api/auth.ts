@@ -4,6 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { ApiConfig } from './config';
+import { readAnswerText } from './answers';
 import { ApiError } from './errors';
 import { request } from './undici';
 
@@ -40,6 +41,9 @@ export class Authorizer {
     const url = new URL('oidc/token', withTrailingSlash(this.config.endpoint));
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString();
     let response: Dispatcher.ResponseData;
+    let text: string;
+    // The same deadline and size limit as every API call: the token endpoint is no more trusted than the API.
+    const signal = AbortSignal.timeout(this.config.attemptDeadlineMs);
     try {
       response = await request(this.dispatcher, {
         origin: url.origin,
@@ -47,11 +51,14 @@ export class Authorizer {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,
+        signal,
       });
+      text = await readAnswerText(response, this.config.maxAnswerBytes, { method: 'POST', path: url.pathname });
     } catch (err) {
-      throw new ApiError('API_NETWORK', `Cannot reach ${url.origin} to get an access token (${(err as { code?: string }).code ?? 'network error'}). Check THALASSA_API_ENDPOINT and the network.`, { method: 'POST', path: url.pathname });
+      if (err instanceof ApiError) throw err;
+      const what = signal.aborted ? `no complete answer within the deadline of ${this.config.attemptDeadlineMs} ms (attemptDeadlineMs)` : (err as { code?: string }).code ?? 'network error';
+      throw new ApiError('API_NETWORK', `Cannot reach ${url.origin} to get an access token (${what}). Check THALASSA_API_ENDPOINT and the network.`, { method: 'POST', path: url.pathname });
     }
-    const text = await response.body.text();
     if (response.statusCode === 400 || response.statusCode === 401) {
       throw new ApiError('API_UNAUTHORIZED', `The token endpoint rejected the client credentials (${response.statusCode}). Check THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET (from ${credentials.source}).`, { status: response.statusCode, method: 'POST', path: url.pathname });
     }

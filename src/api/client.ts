@@ -2,6 +2,7 @@
  * A typed client for the Thalassa Cloud KMS API (`shared/design/thalassa-kms-api.md`) on undici.
  * Knows nothing of cdktf or Terraform; usable on its own.
  */
+import { checkCreatedKey, checkKeyFor, checkKeyList, onlyKeyNamed, type Where } from './answers';
 import { resolveApiConfig, type ApiClientOptions, type ApiConfig } from './config';
 import { Transport, type CallOptions } from './transport';
 import type {
@@ -42,35 +43,42 @@ export class KmsClient {
     return typeof answer === 'string' ? { publicKey: answer } : answer;
   }
 
-  public async listKeys(region: string, filter: KeyListFilter = {}): Promise<KmsKey[]> {
+  /** The keys matching `filter`. An answer that is not a list of keys is `API_BAD_ANSWER`, never an empty list. */
+  public listKeys(region: string, filter: KeyListFilter = {}): Promise<KmsKey[]> {
+    return this.list(region, filter, checkKeyList);
+  }
+
+  /**
+   * The key with exactly this name in the region, or undefined. Filters on the server and checks again here,
+   * since a server may match names loosely; two keys of that name (impossible in a region) are `API_BAD_ANSWER`.
+   */
+  public findKeyByName(region: string, name: string): Promise<KmsKey | undefined> {
+    return this.list(region, { name }, (value, where) => onlyKeyNamed(checkKeyList(value, where), name, where));
+  }
+
+  private list<T>(region: string, filter: KeyListFilter, check: (value: unknown, where: Where) => T): Promise<T> {
     const query = new URLSearchParams();
     if (filter.name !== undefined) query.set('name', filter.name);
     if (filter.slug !== undefined) query.set('slug', filter.slug);
     if (filter.identity !== undefined) query.set('identity', filter.identity);
     for (const [k, v] of Object.entries(filter.labels ?? {})) query.append(`matchLabels[${k}]`, v);
-    const keys = await this.transport.call<KmsKey[]>('GET', keysBase(region), { query, retry: 'always', context: { region } });
-    return Array.isArray(keys) ? keys : [];
+    return this.transport.call('GET', keysBase(region), { query, retry: 'always', context: { region }, check });
   }
 
-  /**
-   * The key with exactly this name in the region, or undefined. Filters on the server and checks again here,
-   * since a server may match names loosely.
-   */
-  public async findKeyByName(region: string, name: string): Promise<KmsKey | undefined> {
-    return (await this.listKeys(region, { name })).find((key) => key.name === name);
-  }
-
-  /** By identity or slug. */
+  /** By identity or slug. An answer about another key is `API_BAD_ANSWER`. */
   public getKey(region: string, id: string): Promise<KmsKey> {
-    return this.read('GET', keyPath(region, id), { region, key: id });
+    return this.transport.call('GET', keyPath(region, id), { retry: 'always', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where) });
   }
 
   /**
    * Creates (or, with `importKeyMaterial`, imports) a key. Never re-sent after the server may have acted on
-   * it: an `ApiError` with `outcomeUnknown` means "look the key up before trying again".
+   * it: an `ApiError` with `outcomeUnknown` means "look the key up before trying again". A success answer that
+   * is not a key, or describes a key of another name, is `API_BAD_ANSWER` with `outcomeUnknown`.
    */
   public createKey(region: string, request: CreateKmsKeyRequest): Promise<KmsKey> {
-    return this.transport.call('POST', keysBase(region), { body: request, retry: 'unsent-only', context: { region, key: request.name } });
+    return this.transport.call('POST', keysBase(region), {
+      body: request, retry: 'unsent-only', context: { region, key: request.name }, check: (value, where) => checkCreatedKey(value, request.name, where),
+    });
   }
 
   /**
@@ -91,12 +99,14 @@ export class KmsClient {
   }
 
   public updateRotation(region: string, id: string, settings: RotationSettings): Promise<KmsKey> {
-    return this.write('PATCH', `${keyPath(region, id)}/rotation`, settings, { region, key: id });
+    return this.transport.call('PATCH', `${keyPath(region, id)}/rotation`, {
+      body: settings, retry: 'always', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where),
+    });
   }
 
   /** Creates a new key version. Not retried: a retry could rotate twice. */
   public rotateKey(region: string, id: string): Promise<KmsKey> {
-    return this.transport.call('POST', `${keyPath(region, id)}/rotate`, { retry: 'unsent-only', context: { region, key: id } });
+    return this.transport.call('POST', `${keyPath(region, id)}/rotate`, { retry: 'unsent-only', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where) });
   }
 
   /** `{version: PEM}` for asymmetric keys. */

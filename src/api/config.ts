@@ -32,6 +32,13 @@ export interface ApiClientOptions {
   readonly connectTimeoutMs?: number;
   /** Time to the response headers, and between body chunks. @default 30_000 */
   readonly requestTimeoutMs?: number;
+  /**
+   * Overall deadline of one attempt, from sending the request to the last byte of the answer (headers and body
+   * together), so a server that trickles its answer cannot hold a call open. @default 60_000
+   */
+  readonly attemptDeadlineMs?: number;
+  /** Largest answer body read; a longer one is cut off at this size, refused and not retried. @default 16 MiB */
+  readonly maxAnswerBytes?: number;
   /** Attempts for a retryable call (reads, deletes, updates), the first included. @default 5 */
   readonly maxAttempts?: number;
   /** First backoff step; doubles per attempt, with full jitter. @default 250 */
@@ -52,10 +59,23 @@ export interface ApiConfig {
   readonly projectId?: string;
   readonly connectTimeoutMs: number;
   readonly requestTimeoutMs: number;
+  readonly attemptDeadlineMs: number;
+  readonly maxAnswerBytes: number;
   readonly maxAttempts: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
   readonly log?: (line: string) => void;
+}
+
+/** One attempt's overall deadline (headers and body), unless `attemptDeadlineMs` says otherwise. */
+export const DEFAULT_ATTEMPT_DEADLINE_MS = 60_000;
+/** The largest answer body read, unless `maxAnswerBytes` says otherwise: far above any real KMS answer. */
+export const DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value <= 0) throw new ApiError('API_CONFIG', `The ${name} option must be a positive number; received ${String(value)}.`);
+  return value;
 }
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
@@ -76,6 +96,8 @@ export function resolveApiConfig(options: ApiClientOptions = {}): ApiConfig {
     projectId: nonEmpty(options.projectId) ?? nonEmpty(env.THALASSA_PROJECT_ID),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    attemptDeadlineMs: positive(options.attemptDeadlineMs, 'attemptDeadlineMs') ?? DEFAULT_ATTEMPT_DEADLINE_MS,
+    maxAnswerBytes: positive(options.maxAnswerBytes, 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
     maxAttempts: Math.max(1, options.maxAttempts ?? 5),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 250,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 20_000,
@@ -121,6 +143,12 @@ function parseEndpoint(text: string): URL {
   if (url.username || url.password) {
     throw new ApiError('API_CONFIG', 'THALASSA_API_ENDPOINT must not contain credentials; use THALASSA_API_TOKEN or the other credential variables.');
   }
+  if (url.protocol === 'http:' && url.hostname.toLowerCase().replace(/\.$/, '').endsWith('.localhost')) {
+    throw new ApiError(
+      'API_CONFIG',
+      `THALASSA_API_ENDPOINT ${url.origin} uses plain http:// to a name under .localhost, which is resolved through DNS and may reach a host that is not loopback: tokens and wrapped key material could cross the network unencrypted. Use http://127.0.0.1 (or [::1], or exactly localhost) for the local emulator, or https://.`,
+    );
+  }
   if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
     throw new ApiError(
       'API_CONFIG',
@@ -130,10 +158,13 @@ function parseEndpoint(text: string): URL {
   return url;
 }
 
-/** 127.0.0.0/8, ::1 and localhost: the only hosts plain http:// may reach. */
+/**
+ * 127.0.0.0/8, ::1 and exactly `localhost`: the only hosts plain http:// may reach. A name under `.localhost`
+ * (`foo.localhost`) is not: it goes to DNS like any other name, and nothing guarantees a loopback answer.
+ */
 export function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   if (isIP(host) === 6) return host === '::1' || host === '0:0:0:0:0:0:0:1';
   return false;

@@ -9,6 +9,11 @@ import { ByokError } from '../errors';
  *   `API_BAD_REQUEST` (400, 413, 422 …), `API_RATE_LIMITED` (429), `API_UNAVAILABLE` (502, 503, 504),
  *   `API_SERVER_ERROR` (500 and other 5xx), `API_NETWORK` (no HTTP answer: refused, reset, timeout).
  * - `API_PROTOCOL`: an answer that is not what the contract says (not JSON, missing fields).
+ * - `API_BAD_ANSWER`: a JSON answer of the wrong shape or about the wrong key (a list entry that is not a key, a
+ *   create answered for another name, a lookup answered with another identity). Never retried; on a create it
+ *   carries `outcomeUnknown` (look the key up before trying again).
+ * - `API_ANSWER_TOO_LARGE`: an answer body over the size limit (`maxAnswerBytes`); the read stops at the limit
+ *   and the call is not retried.
  */
 export type ApiErrorCode =
   | 'API_CONFIG'
@@ -21,13 +26,15 @@ export type ApiErrorCode =
   | 'API_UNAVAILABLE'
   | 'API_SERVER_ERROR'
   | 'API_NETWORK'
-  | 'API_PROTOCOL';
+  | 'API_PROTOCOL'
+  | 'API_BAD_ANSWER'
+  | 'API_ANSWER_TOO_LARGE';
 
 export interface ApiErrorDetails {
   readonly status?: number;
   readonly method?: string;
   readonly path?: string;
-  /** The API's own `message`. */
+  /** The API's own `message`, sanitized (length-capped, control characters stripped, long base64/hex runs redacted). */
   readonly apiMessage?: string;
   /** Seconds the server asked us to wait (429). */
   readonly retryAfterSeconds?: number;

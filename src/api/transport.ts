@@ -5,6 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { readAnswerText, sanitizeApiText, type Where } from './answers';
 import { Authorizer, withTrailingSlash } from './auth';
 import type { ApiConfig } from './config';
 import { ApiError, type ApiErrorCode } from './errors';
@@ -18,12 +19,17 @@ import { createDispatcher, request } from './undici';
  */
 export type RetryPolicy = 'always' | 'unsent-only';
 
-export interface CallOptions {
+export interface CallOptions<T = unknown> {
   readonly query?: URLSearchParams;
   readonly body?: unknown;
   readonly retry: RetryPolicy;
   /** Words for messages: which region, which key. */
   readonly context?: { readonly region?: string; readonly key?: string };
+  /**
+   * Checks a success answer's parsed body and returns it typed, or throws (`API_BAD_ANSWER`, see `answers.ts`).
+   * A refused answer is not retried. Without it the body is returned unchecked.
+   */
+  readonly check?: (value: unknown, where: Where) => T;
 }
 
 // Connection failures that happen before a request byte reaches the server.
@@ -51,18 +57,26 @@ export class Transport {
   }
 
   /** Sends one API call (path relative to the endpoint, e.g. `v1/kms/nl-01/keys`), retrying per `options.retry`. */
-  public async call<T>(method: string, path: string, options: CallOptions): Promise<T> {
+  public async call<T>(method: string, path: string, options: CallOptions<T>): Promise<T> {
     const url = new URL(path, this.base);
     if (options.query) url.search = options.query.toString();
+    const where: Where = { method, path: url.pathname };
     let reauthorized = false;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
+      // One deadline for the whole attempt, headers and body: requestTimeoutMs alone restarts with every chunk,
+      // so a server trickling a byte at a time could hold the call open for ever.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(), this.config.attemptDeadlineMs);
       let error: ApiError;
       try {
-        const response = await this.send(method, url, options.body);
-        const text = await response.body.text();
+        const response = await this.send(method, url, options.body, deadline.signal);
+        const text = await readAnswerText(response, this.config.maxAnswerBytes, where);
         this.logLine(method, url.pathname, String(response.statusCode), attempt, started);
-        if (response.statusCode >= 200 && response.statusCode < 300) return parseBody<T>(text, method, url.pathname);
+        if (response.statusCode >= 200 && response.statusCode < 300) {
+          const value = parseBody(text, method, url.pathname);
+          return options.check ? options.check(value, where) : (value as T);
+        }
         error = statusError(response.statusCode, text, response.headers, method, url.pathname, this.config, options.context);
         if (error.status === 401 && !reauthorized && this.authorizer.invalidate()) {
           reauthorized = true; // a cached OIDC token may have been revoked: fetch a new one once
@@ -70,9 +84,19 @@ export class Transport {
           continue;
         }
       } catch (err) {
-        if (err instanceof ApiError) throw err;
-        error = networkError(err, method, url, this.config);
-        this.logLine(method, url.pathname, (err as { code?: string }).code ?? 'network-error', attempt, started);
+        if (err instanceof ApiError) {
+          if (err.code === 'API_ANSWER_TOO_LARGE') this.logLine(method, url.pathname, 'answer-too-large', attempt, started);
+          throw err;
+        }
+        if (deadline.signal.aborted) {
+          error = deadlineError(method, url, this.config);
+          this.logLine(method, url.pathname, 'deadline', attempt, started);
+        } else {
+          error = networkError(err, method, url, this.config);
+          this.logLine(method, url.pathname, (err as { code?: string }).code ?? 'network-error', attempt, started);
+        }
+      } finally {
+        clearTimeout(timer);
       }
       const mayRetry = options.retry === 'always' ? RETRYABLE_CODES.has(error.code) : error.code === 'API_RATE_LIMITED' || (error.code === 'API_NETWORK' && !error.outcomeUnknown);
       if (!mayRetry || attempt >= this.config.maxAttempts) throw error;
@@ -80,7 +104,7 @@ export class Transport {
     }
   }
 
-  private async send(method: string, url: URL, body: unknown): Promise<Dispatcher.ResponseData> {
+  private async send(method: string, url: URL, body: unknown, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = {
       accept: 'application/json',
       authorization: await this.authorizer.header(),
@@ -95,6 +119,7 @@ export class Transport {
       method: method as Dispatcher.HttpMethod,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
   }
 
@@ -110,19 +135,25 @@ export class Transport {
   }
 }
 
-function parseBody<T>(text: string, method: string, path: string): T {
-  if (text.trim() === '') return undefined as T;
+function parseBody(text: string, method: string, path: string): unknown {
+  if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new ApiError('API_PROTOCOL', `${method} ${path} answered with a body that is not JSON.`, { method, path });
   }
 }
 
+/**
+ * The API's own error message, sanitized: a server may echo the request in it (for a create, the wrapped
+ * blob), so it is never shown verbatim — see {@link sanitizeApiText}.
+ */
 function apiMessageOf(text: string): string | undefined {
   try {
-    const message = (JSON.parse(text) as { message?: unknown }).message;
-    return typeof message === 'string' ? message.slice(0, 500) : undefined;
+    const message = (JSON.parse(text) as { message?: unknown } | null)?.message;
+    if (typeof message !== 'string') return undefined;
+    const shown = sanitizeApiText(message);
+    return shown === '' ? undefined : shown;
   } catch {
     return undefined;
   }
@@ -171,6 +202,17 @@ function statusError(
     default:
       return new ApiError('API_BAD_REQUEST', `${where}${said}`, details);
   }
+}
+
+function deadlineError(method: string, url: URL, config: ApiConfig): ApiError {
+  const write = method !== 'GET';
+  return new ApiError(
+    'API_NETWORK',
+    `${method} ${url.pathname} to ${url.origin} failed: no complete answer within the deadline of ${config.attemptDeadlineMs} ms for one attempt (attemptDeadlineMs), headers and body together.` +
+      (write ? ` The outcome of this ${method} is unknown: the server may have carried it out.` : '') +
+      ` Check THALASSA_API_ENDPOINT (${config.endpoint.origin}), the network and any HTTPS_PROXY / NO_PROXY settings.`,
+    { method, path: url.pathname, outcomeUnknown: true },
+  );
 }
 
 function networkError(err: unknown, method: string, url: URL, config: ApiConfig): ApiError {

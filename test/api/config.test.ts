@@ -51,4 +51,27 @@ describe('API configuration from the environment', () => {
     expect(isLoopback('localhost.evil.com')).toBe(false);
     expect(isLoopback('::2')).toBe(false);
   });
+
+  // A name under .localhost is resolved through DNS like any other name; nothing makes the answer loopback.
+  it.each(['http://foo.localhost', 'http://api.kms.localhost:8080', 'http://FOO.LOCALHOST', 'http://foo.localhost.:80'])(
+    'refuses plain http to a name under .localhost (%s), saying to use 127.0.0.1 or https',
+    (endpoint) => {
+      const error = configError({ ...base, THALASSA_API_ENDPOINT: endpoint });
+      expect(error.code).toBe('API_CONFIG');
+      expect(error.message).toMatch(/plain http:\/\/ to a name under \.localhost, which is resolved through DNS.*Use http:\/\/127\.0\.0\.1.*or https:\/\//);
+      expect(isLoopback(new URL(endpoint).hostname)).toBe(false);
+    },
+  );
+
+  it('still allows https to a name under .localhost, and plain http to exactly localhost (any case, trailing dot refused)', () => {
+    expect(resolveApiConfig({ env: { ...base, THALASSA_API_ENDPOINT: 'https://foo.localhost:8443' } }).endpoint.hostname).toBe('foo.localhost');
+    expect(resolveApiConfig({ env: { ...base, THALASSA_API_ENDPOINT: 'http://LocalHost:8080' } }).endpoint.protocol).toBe('http:');
+    expect(configError({ ...base, THALASSA_API_ENDPOINT: 'http://localhost.:8080' }).code).toBe('API_CONFIG');
+  });
+
+  it('the per-attempt deadline and answer size limit default to 60 s and 16 MiB and can be set', () => {
+    expect(resolveApiConfig({ env: base })).toMatchObject({ attemptDeadlineMs: 60_000, maxAnswerBytes: 16 * 1024 * 1024 });
+    expect(resolveApiConfig({ env: base, attemptDeadlineMs: 5000, maxAnswerBytes: 1024 })).toMatchObject({ attemptDeadlineMs: 5000, maxAnswerBytes: 1024 });
+    expect(() => resolveApiConfig({ env: base, maxAnswerBytes: -1 })).toThrow(/maxAnswerBytes option must be a positive number/);
+  });
 });
