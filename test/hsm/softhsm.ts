@@ -4,7 +4,7 @@
  * to install (`.ci/run` installs both).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
@@ -63,7 +63,7 @@ export async function createToken(label = 'byok-test'): Promise<TestToken> {
   const module = softHsmModule();
   const dir = makeTempDir('thalassa-hsm-test-');
   const tokens = join(dir, 'tokens');
-  run('mkdir', ['-m', '700', tokens], process.env);
+  mkdirSync(tokens, { mode: 0o700 });
   const conf = join(dir, 'softhsm2.conf');
   writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
   process.env.SOFTHSM2_CONF = conf;
