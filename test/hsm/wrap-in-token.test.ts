@@ -219,7 +219,17 @@ describe('errors name what is wrong, and never the PIN', () => {
     expectHsmError(() => wrapInToken(ref({ keyLabel: 'x', keyId: 'a1' }), 'aes256-gcm96', wrappingKey), 'HSM_KEY_NOT_FOUND', /exactly one of keyLabel/);
   });
 
+  it('a label two keys share, and a keyId that is not hex', () => {
+    token.tool(['--keygen', '--key-type', 'AES:16', '--label', 'twice', '--id', 'b1', '--extractable']);
+    token.tool(['--keygen', '--key-type', 'AES:16', '--label', 'twice', '--id', 'b2', '--extractable']);
+    expectHsmError(() => wrapInToken(ref({ keyLabel: 'twice' }), 'aes128-gcm96', wrappingKey), 'HSM_KEY_AMBIGUOUS', /2 secret key objects match the key labelled "twice".*keyId/);
+    expect(wrapInToken(ref({ keyId: 'b2' }), 'aes128-gcm96', wrappingKey).fingerprint).toMatch(/^cmac-aes:/);
+    expectHsmError(() => wrapInToken(ref({ keyId: 'xyz' }), 'aes128-gcm96', wrappingKey), 'HSM_KEY_NOT_FOUND', /CKA_ID as hex/);
+  });
+
   it('a key of another size or curve than the key type', () => {
+    token.tool(['--keypairgen', '--key-type', 'rsa:2048', '--label', 'rsa-for-mismatch', '--extractable']);
+    expectHsmError(() => wrapInToken(ref({ keyLabel: 'rsa-for-mismatch' }), 'rsa-4096', wrappingKey), 'HSM_KEY_TYPE_MISMATCH', /an RSA key of 2048 bits; key type rsa-4096 needs an RSA private key of 4096 bits/);
     expectHsmError(() => wrapInToken(ref({ keyLabel: 'aes256' }), 'aes128-gcm96', wrappingKey), 'HSM_KEY_TYPE_MISMATCH', /an AES key of 256 bits; key type aes128-gcm96 needs an AES key of 128 bits/);
     expectHsmError(() => wrapInToken(ref({ keyLabel: 'p256' }), 'ecdsa-p384', wrappingKey), 'HSM_KEY_TYPE_MISMATCH', /a key on P-256; key type ecdsa-p384 needs an EC private key on P-384/);
     expectHsmError(() => wrapInToken(ref({ keyLabel: 'p256' }), 'rsa-2048', wrappingKey), 'HSM_KEY_TYPE_MISMATCH', /a CKK_EC private key; key type rsa-2048/);
