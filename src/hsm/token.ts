@@ -152,7 +152,8 @@ function withSession<T>(ref: Pkcs11KeyRef, type: ImportableKeyType, fn: (t: Toke
       if (ckr(err) !== CKR_CRYPTOKI_ALREADY_INITIALIZED) throw new HsmError('HSM_MODULE', `The PKCS#11 module ${module} does not initialize: ${reason(err)}.`);
     }
     const slot = findSlot(p, ref, module);
-    const session = p.C_OpenSession(slot, binding.CKF_SERIAL_SESSION | binding.CKF_RW_SESSION);
+    // Read-only: session objects need no write access to the token, and nothing here touches token objects.
+    const session = p.C_OpenSession(slot, binding.CKF_SERIAL_SESSION);
     try {
       const loggedIn = login(binding, p, session, pin, ref);
       try {
