@@ -9,6 +9,7 @@ import { KeyMaterialError, parseCanonicalMaterial } from '../material';
 import { parseWrapHash, unwrap, WrappingError } from '../wrapping';
 import * as ops from './crypto-ops';
 import { badRequest, conflict, forbidden, notFound, unavailable } from './errors';
+import { stripKwpZeroPadding } from './kwp-zero-padding';
 import { base64Field, booleanField, integerField, stringField, stringMapField, versionField, type JsonObject } from './request-fields';
 import type { KeyStatus, StateStore, StoredKey, StoredKeyVersion } from './store';
 
@@ -312,7 +313,8 @@ export class Kms {
     try {
       const type = importableKeyType(typeName);
       const hash = parseWrapHash(hashName);
-      const material = unwrap(wrapped, await this.wrappingPrivateKey(region), { hash });
+      // SoftHSM2 pads PKCS#8 with zeros to a multiple of 8 inside the key wrap: see kwp-zero-padding.ts.
+      const material = stripKwpZeroPadding(unwrap(wrapped, await this.wrappingPrivateKey(region), { hash }), type);
       try {
         parseCanonicalMaterial(material, type);
       } catch (err) {
