@@ -27,6 +27,11 @@ const COMMANDS: Record<string, CommandEntry> = {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** The command named `name`, loaded; undefined for an unknown name. */
+export function loadCommand(name: string): Command | undefined {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name].load() : undefined;
+}
+
 export function commandNames(): string[] {
   return Object.keys(COMMANDS);
 }

@@ -313,6 +313,36 @@ describe('two states deploying the same stack', () => {
   });
 });
 
+describe('an explicit KeyOwner', () => {
+  test('keeps the sweep when the stack loses its last key', async () => {
+    const s = new Scenario('byok-e2e-last-key-');
+    await s.declare([{ id: 'lk' }], { keyOwner: {} });
+    await s.deployOk();
+    await s.declare([], { keyOwner: {} });
+    await s.deployOk();
+    expect(await statusesOf('lk')).toEqual(['pending_deletion']);
+  });
+
+  test('takes over the keys of a lost state with the owner id they carry', async () => {
+    const first = new Scenario('byok-e2e-lost-state-');
+    await first.declare([{ id: 'tk' }]);
+    await first.deployOk();
+    const [key] = await keysOf('tk');
+    const ownerId = key.labels?.[OWNER_LABEL] as string;
+    expect(ownerId).toMatch(/^[0-9a-f-]{36}$/);
+    // The state is lost: a fresh folder with the same code, now declaring the owner id.
+    const second = new Scenario('byok-e2e-lost-state-again-');
+    const config = JSON.parse(readFileSync(join(first.project.dir, 'config.json'), 'utf8')) as AppConfig;
+    second.project.writeConfig({ ...config, keyOwner: { ownerId } });
+    const output = await second.deployOk();
+    expect(output).toMatch(/Adopted existing key/);
+    expect((await keysOf('tk')).map((k) => [k.identity, k.status])).toEqual([[key.identity, 'active']]);
+    const result = await second.project.cdktf(STACK, 'destroy', '--auto-approve');
+    if (result.code !== 0) throw new Error(result.output.slice(-4000));
+    expect((await client.getKey(REGION, key.identity)).status).toBe('pending_deletion');
+  });
+});
+
 test('nothing any of these projects produced holds material, a blob or a commitment', () => {
   const secrets = materials.flatMap((m) => m.secrets);
   for (const project of projects) {

@@ -117,7 +117,7 @@ const CONSTRUCT_CASES: [string, PropsMaker, RegExp][] = [
   ['material path is a directory', () => ({ material: KeyMaterial.fromFile(join(dir, 'a-directory')) }), /it is a directory\. Check the path/],
   ['label value with a space', () => ({ labels: { team: 'key ops' } }), /values of 0\.\.63 characters from \[A-Za-z0-9\._-\]/],
   ['reserved annotation key', () => ({ annotations: { 'cdktf-thalassa-byok/fingerprint': 'mine' } }), /not under the reserved prefix "cdktf-thalassa-byok\/"/],
-  ['too many labels', () => ({ labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) }), /at most 64 entries/],
+  ['too many labels', () => ({ labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) }), /at most 62 entries/],
   ['rotation without allowRotation', () => ({ rotation: { enabled: true, periodInDays: 90 } }), /left out unless allowRotation is true/],
   ['rotation period 0', () => ({ allowRotation: true, rotation: { enabled: true, periodInDays: 0 } }), /a whole number of days from 1 to 3650/],
   ['rotation period 3651', () => ({ allowRotation: true, rotation: { enabled: true, periodInDays: 3651 } }), /from 1 to 3650/],

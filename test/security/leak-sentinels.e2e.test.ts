@@ -49,7 +49,7 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
   const timings: string[] = [];
 
   const secrets = (): (Buffer | string)[] => materials.flatMap((m) => m.secrets);
-  const blobFiles = (): string[] => listFiles(join(project.stackDir(STACK), 'byok'));
+  const blobFiles = (): string[] => listFiles(join(project.stackDir(STACK), 'byok')).filter((f) => f.endsWith('.wrapped'));
   /** Every blob the synths wrote, as the bytes the API receives. */
   const blobs = (): Buffer[] => [...project.blobs.values()].map(blobBytes);
   const tfEnv = (): NodeJS.ProcessEnv => childEnv({
@@ -142,7 +142,7 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
     await sampler.stop();
     timings.push(`cdktf deploy: ${(deploy.ms / 1000).toFixed(1)} s (${sampler.samples} /proc samples, ${sampler.seen.size} distinct command lines, ${sampler.importProcessesSeen} import processes)`);
     if (deploy.code !== 0) throw new Error(`cdktf deploy exited ${deploy.code}:\n${deploy.output.slice(-4000)}`);
-    expect(deploy.output).toMatch(/Apply complete! Resources: 10 added, 0 changed, 0 destroyed/);
+    expect(deploy.output).toMatch(/Apply complete! Resources: 12 added, 0 changed, 0 destroyed/);
     // The sampler saw the provisioners at work, so an empty search below is not vacuous.
     expect(sampler.importProcessesSeen).toBeGreaterThanOrEqual(1);
     expect(sampler.samples).toBeGreaterThan(10);
@@ -183,8 +183,9 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
     stateJson = (await terraform('show', '-json', '-no-color')).output;
     const planDoc = JSON.parse(planJson) as { planned_values?: { root_module?: { resources?: unknown[] } } };
     const stateDoc = JSON.parse(stateJson) as { values?: { root_module?: { resources?: unknown[] } } };
-    expect(planDoc.planned_values?.root_module?.resources).toHaveLength(10);
-    expect(stateDoc.values?.root_module?.resources).toHaveLength(10);
+    // The ten keys and the stack's key owner (owner and sweep).
+    expect(planDoc.planned_values?.root_module?.resources).toHaveLength(12);
+    expect(stateDoc.values?.root_module?.resources).toHaveLength(12);
   });
 
   test('nothing produced holds the material in any encoding or a wrapped blob — zero hits', () => {
