@@ -4,19 +4,27 @@ import { basename, dirname, join } from 'node:path';
 
 /**
  * Writes a secret file readable by its owner only (mode 0600), atomically: a temporary file in the same
- * folder, created 0600, then renamed over the target. An existing file's wider mode is never inherited.
+ * folder, created 0600 with O_EXCL (so no existing file or symlink is ever opened), then renamed over the
+ * target (rename replaces a symlink, never follows it). An existing file's wider mode is never inherited, and
+ * the temporary file is removed on every failure path.
  */
 export function writeOwnerOnlyFile(path: string, data: string | Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
+    try {
+      writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
   } catch (err) {
-    closeSync(fd);
-    unlinkSync(temp);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already renamed or never created: nothing is left behind either way.
+    }
     throw err;
   }
-  closeSync(fd);
-  renameSync(temp, path);
 }

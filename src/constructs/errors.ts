@@ -17,7 +17,9 @@ export type ImportedKmsKeyErrorCode =
   /** The key material, the key type or the wrapping key refused the input (the cause says why). */
   | 'MATERIAL_INVALID'
   /** Two keys in one app would import the same region and physical name. */
-  | 'DUPLICATE_KEY';
+  | 'DUPLICATE_KEY'
+  /** The synth output folder could be changed by another local user (or is a symlink), so no blob is written there. */
+  | 'OUTPUT_UNSAFE';
 
 /** Thrown (or reported through `node.addValidation`) when an `ImportedKmsKey` is misconfigured. */
 export class ImportedKmsKeyError extends ByokError {

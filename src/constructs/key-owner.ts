@@ -12,15 +12,15 @@
  * - the stack's manifest (`byok/keys.json`), written at synth: what the code declares now.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
 import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';
 import { cliCommand, keysRemovedCommandLine, stackDestroyedCommandLine } from './commands';
-import { invalidProp, describeReceived } from './errors';
+import { describeReceived, ImportedKmsKeyError, invalidProp } from './errors';
 import { lifecycleResource, type LifecycleResourceType } from './lifecycle';
 
 /** Properties of a stack's {@link KeyOwner}. */
@@ -117,12 +117,41 @@ export class KeyOwner extends Construct {
   }
 }
 
-/** The stack's `byok/` output folder, created owner-only (0700) if needed. */
+/**
+ * The stack's `byok/` output folder, created owner-only (0700) if needed. Refused, naming the folder and the
+ * fix, when another local user could swap what the apply step reads: `byok/` a symlink or not ours, or the
+ * stack folder (or a folder above it in the output) writable by others.
+ */
 export function stackOutputFolder(session: ISynthesisSession, stack: TerraformStack): string {
-  const folder = join(session.outdir, session.manifest.forStack(stack).workingDirectory, OUTPUT_FOLDER);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  chmodSync(folder, 0o700);
+  const stackDir = join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+  for (let dir = stackDir; ; dir = dirname(dir)) {
+    assertNotWritableByOthers(dir);
+    if (resolve(dir) === resolve(session.outdir)) break;
+  }
+  const folder = join(stackDir, OUTPUT_FOLDER);
+  try {
+    mkdirSync(folder, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  const stat = lstatSync(folder);
+  const uid = process.getuid?.();
+  if (stat.isSymbolicLink() || !stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
+    throw new ImportedKmsKeyError('OUTPUT_UNSAFE', stack.node.path, 'outdir',
+      `The output folder ${folder} is ${stat.isSymbolicLink() ? 'a symlink' : !stat.isDirectory() ? 'not a folder' : `owned by another user (uid ${stat.uid})`}: the wrapped blobs cannot be written there safely. Remove it (rm -r ${folder}) and synth again.`);
+  }
+  if ((stat.mode & 0o777) !== 0o700) chmodSync(folder, 0o700);
   return folder;
+}
+
+function assertNotWritableByOthers(dir: string): void {
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  const othersWrite = (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0;
+  if (stat.isSymbolicLink() || othersWrite || (uid !== undefined && stat.uid !== uid && uid !== 0 && stat.uid !== 0)) {
+    throw new ImportedKmsKeyError('OUTPUT_UNSAFE', dir, 'outdir',
+      `The synth output folder ${dir} ${stat.isSymbolicLink() ? 'is a symlink' : othersWrite ? `can be written by other users (mode ${(stat.mode & 0o777).toString(8)})` : `belongs to another user (uid ${stat.uid})`}, who could replace the wrapped blobs before the apply. Run "chmod go-w ${dir}" (or synth with umask 022) and synth again.`);
+  }
 }
 
 /** A construct's id within its state: a hash of its path, a valid label value. */
