@@ -147,11 +147,14 @@ export function stackOutputFolder(session: ISynthesisSession, stack: TerraformSt
 function assertNotWritableByOthers(dir: string): void {
   const stat = lstatSync(dir);
   const uid = process.getuid?.();
-  const othersWrite = (stat.mode & 0o022) !== 0 && (stat.mode & 0o1000) === 0;
-  if (stat.isSymbolicLink() || othersWrite || (uid !== undefined && stat.uid !== uid && uid !== 0 && stat.uid !== 0)) {
+  const ours = uid === undefined || stat.uid === uid;
+  const worldWritable = (stat.mode & 0o002) !== 0 && (stat.mode & 0o1000) === 0;
+  if (stat.isSymbolicLink() || worldWritable || (!ours && uid !== 0 && stat.uid !== 0)) {
     throw new ImportedKmsKeyError('OUTPUT_UNSAFE', dir, 'outdir',
-      `The synth output folder ${dir} ${stat.isSymbolicLink() ? 'is a symlink' : othersWrite ? `can be written by other users (mode ${(stat.mode & 0o777).toString(8)})` : `belongs to another user (uid ${stat.uid})`}, who could replace the wrapped blobs before the apply. Run "chmod go-w ${dir}" (or synth with umask 022) and synth again.`);
+      `The synth output folder ${dir} ${stat.isSymbolicLink() ? 'is a symlink' : worldWritable ? `can be written by other users (mode ${(stat.mode & 0o777).toString(8)})` : `belongs to another user (uid ${stat.uid})`}, who could replace the wrapped blobs before the apply. Run "chmod go-w ${dir}" (or synth with umask 022) and synth again.`);
   }
+  // Group-writable is what umask 002 gives (a private group, usually); closing it costs nothing.
+  if ((stat.mode & 0o020) !== 0 && ours) chmodSync(dir, stat.mode & 0o7757);
 }
 
 /** A construct's id within its state: a hash of its path, a valid label value. */

@@ -2,7 +2,7 @@
  * Issue #11, the output tree: synth writes blobs only where no other local user can swap them, and never
  * through a planted symlink; a failed write leaves no temporary file.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Manifest, TerraformStack, Testing } from 'cdktf';
@@ -36,6 +36,16 @@ test('a stack folder other users can write is refused, naming the folder and the
   chmodSync(stackDir, 0o777);
   expect(() => synthInto(outdir)).toThrow(new RegExp(`The synth output folder ${stackDir} can be written by other users \\(mode 777\\).*chmod go-w ${stackDir}`));
   expect(allFiles(join(stackDir, 'byok')).filter((f) => f.endsWith('.wrapped'))).toEqual([]);
+});
+
+test('a group-writable stack folder (umask 002) is closed to the group, and the synth goes on', () => {
+  const outdir = fresh();
+  const stackDir = join(outdir, 'stacks', 'stack');
+  mkdirSync(stackDir, { recursive: true });
+  chmodSync(stackDir, 0o775);
+  synthInto(outdir);
+  expect(statSync(stackDir).mode & 0o777).toBe(0o755);
+  expect(allFiles(join(stackDir, 'byok')).some((f) => f.endsWith('.wrapped'))).toBe(true);
 });
 
 test('a world-writable output root is refused too', () => {
