@@ -152,12 +152,16 @@ async function deployAndProve(
   }
 
   step(6, 'Searching the Terraform state, cdktf.out and the deploy log for material and wrapped blobs');
-  const blobFiles = listFiles(join(stackDir, 'byok'));
-  const blobs = blobFiles.map((file) => readFileSync(file));
-  for (const file of blobFiles) {
+  // byok/ holds the blobs, each symmetric key's commitment and the stack's manifest: all owner-only.
+  const applyFiles = listFiles(join(stackDir, 'byok'));
+  for (const file of applyFiles) {
     const mode = statSync(file).mode & 0o777;
-    if (mode !== 0o600) throw new DemoFailure(`the wrapped blob file ${rel(file)} has mode ${mode.toString(8)}, expected 600`);
+    if (mode !== 0o600) throw new DemoFailure(`${rel(file)} has mode ${mode.toString(8)}, expected 600`);
   }
+  const blobFiles = applyFiles.filter((file) => file.endsWith('.wrapped'));
+  const commitmentFiles = applyFiles.filter((file) => file.endsWith('.commitment'));
+  const blobs = blobFiles.map((file) => readFileSync(file));
+  const commitments = commitmentFiles.map((file) => readFileSync(file, 'utf8').trim().split(':')[1]);
   if (!existsSync(stateFile)) throw new DemoFailure(`no Terraform state at ${rel(stateFile)}`);
   const searched = [stateFile, DEPLOY_LOG, OUTPUTS_FILE, ...listFiles(stackDir)];
   for (const file of searched) {
@@ -166,6 +170,7 @@ async function deployAndProve(
     if (materialHit) throw new DemoFailure(`${rel(file)} contains key material`);
     const isBlobFile = blobFiles.includes(file);
     if (!isBlobFile && blobs.some((blob) => containsSecret(data, blob))) throw new DemoFailure(`${rel(file)} contains a wrapped blob`);
+    if (!commitmentFiles.includes(file) && commitments.some((c) => data.includes(c))) throw new DemoFailure(`${rel(file)} contains a symmetric key's commitment`);
   }
   say(`      ${searched.length} files searched (raw, hex, base64, base64url, PEM): no material; no wrapped blob outside the ${blobFiles.length} owner-only (0600) blob files`);
 
