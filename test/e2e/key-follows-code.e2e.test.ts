@@ -206,19 +206,19 @@ describe('a failed replacement leaves the old key active and usable', () => {
 });
 
 describe('a lost answer leaves no orphan', () => {
-  /** The create commits and its answer is lost; the lookups that follow fail too, so the import fails. */
-  const loseTheCreate = (): void => emulator.setFaults({
-    rules: [
-      { kind: 'drop-after-commit', method: 'POST', path: `/v1/kms/${REGION}/keys`, count: 1 },
-      // The import's first lookup (is the name taken?) goes through; the ones after the lost create fail.
-      { kind: '503', method: 'GET', path: `/v1/kms/${REGION}/keys`, skip: 1 },
-    ],
-  });
-
-  test('a committed, untracked key is swept when the next deploy replaces the key', async () => {
-    const s = new Scenario('byok-e2e-orphan-');
-    await s.declare([{ id: 'lo' }]);
-    loseTheCreate();
+  /**
+   * A first deploy of key `id` whose create commits but loses its answer, with the lookups after it failing
+   * too: the import fails, the resource is tainted, and the committed key is active and untracked.
+   */
+  const failWithCommittedKey = async (s: Scenario, id: string): Promise<void> => {
+    await s.declare([{ id }]);
+    emulator.setFaults({
+      rules: [
+        { kind: 'drop-after-commit', method: 'POST', path: `/v1/kms/${REGION}/keys`, count: 1 },
+        // The import's first lookup (is the name taken?) goes through; the ones after the lost create fail.
+        { kind: '503', method: 'GET', path: `/v1/kms/${REGION}/keys`, skip: 1 },
+      ],
+    });
     let failed;
     try {
       failed = await s.deploy();
@@ -226,7 +226,12 @@ describe('a lost answer leaves no orphan', () => {
       emulator.setFaults(undefined);
     }
     expect(failed.code).not.toBe(0);
-    expect(await statusesOf('lo')).toEqual(['active']);
+    expect(await statusesOf(id)).toEqual(['active']);
+  };
+
+  test('a committed, untracked key is swept when the next deploy replaces the key', async () => {
+    const s = new Scenario('byok-e2e-orphan-');
+    await failWithCommittedKey(s, 'lo');
     await s.declare([{ id: 'lo', props: { description: 'changed' } }]);
     await s.deployOk();
     expect(await statusesOf('lo')).toEqual(['active', 'pending_deletion']);
@@ -234,16 +239,7 @@ describe('a lost answer leaves no orphan', () => {
 
   test('cdktf destroy after a failed import leaves no active key of the stack', async () => {
     const s = new Scenario('byok-e2e-orphan-destroy-');
-    await s.declare([{ id: 'ld' }]);
-    loseTheCreate();
-    let failed;
-    try {
-      failed = await s.deploy();
-    } finally {
-      emulator.setFaults(undefined);
-    }
-    expect(failed.code).not.toBe(0);
-    expect(await statusesOf('ld')).toEqual(['active']);
+    await failWithCommittedKey(s, 'ld');
     const result = await s.project.cdktf(STACK, 'destroy', '--auto-approve');
     if (result.code !== 0) throw new Error(result.output.slice(-4000));
     expect(await statusesOf('ld')).toEqual(['pending_deletion']);
