@@ -49,7 +49,16 @@ export function importCommandLine(cli: readonly string[], a: ImportArguments): s
     `--owner=${a.owner}`,
     `--construct=${a.construct}`,
     ...(a.sweepPredecessors ? ['--sweep-predecessors'] : []),
+    step(`import of key ${a.name} into ${a.region}`),
   ];
+}
+
+/**
+ * The last argument of every provisioner: Terraform reports a failed local-exec as "Error running command
+ * '<last argument>'", which should name the operation and the key rather than an option.
+ */
+function step(what: string): string {
+  return `--step=${what}`;
 }
 
 export function setRotationCommandLine(
@@ -65,17 +74,21 @@ export function setRotationCommandLine(
     `--fingerprint=${a.fingerprint}`,
     `--owner=${a.owner}`,
     `--construct=${a.construct}`,
+    step(`rotation settings of key ${a.name} in ${a.region}`),
   ];
 }
 
 /** The owner resource's destroy step: the stack is destroyed, so every declared key not retained goes. */
 export function stackDestroyedCommandLine(cli: readonly string[], owner: Argument): Argument[] {
-  return [...cli, 'sweep', withPrefix('--owner=', owner), `--manifest=${STACK_MANIFEST_FILE}`, '--stack-destroyed'];
+  return [...cli, 'sweep', withPrefix('--owner=', owner), `--manifest=${STACK_MANIFEST_FILE}`, '--stack-destroyed', step('deletion of the destroyed stack\'s keys')];
 }
 
 /** The sweep resource's destroy step: the keys recorded at the last deploy whose constructs are gone. */
 export function keysRemovedCommandLine(cli: readonly string[]): Argument[] {
-  return [...cli, 'sweep', { recorded: 'owner', prefix: '--owner=' }, `--manifest=${STACK_MANIFEST_FILE}`, { recorded: 'keys', prefix: '--removed=' }];
+  return [
+    ...cli, 'sweep', { recorded: 'owner', prefix: '--owner=' }, `--manifest=${STACK_MANIFEST_FILE}`, { recorded: 'keys', prefix: '--removed=' },
+    step('deletion of the keys removed from the code'),
+  ];
 }
 
 function withPrefix(prefix: string, arg: Argument): Argument {

@@ -22,9 +22,10 @@ const out = synthJson(stack);
 const all = Object.entries({ ...out.resource?.terraform_data, ...(out.resource?.null_resource ?? {}) })
   .flatMap(([id, r]) => ((r as { provisioner?: Provisioner[] }).provisioner ?? []).map((p) => [id, argv(p)] as const));
 
-test('every provisioner runs a known command whose options parse', () => {
+test('every provisioner runs a known command whose options parse, and ends with the step Terraform names on failure', () => {
   expect(all.length).toBe(6);
   for (const [id, line] of all) {
+    expect(line.at(-1)).toMatch(/^--step=(import of key \S+ into nl-01|rotation settings of key \S+ in nl-01|deletion of the .*)$/);
     const command = loadCommand(line[2]);
     expect([id, command?.name]).toEqual([id, line[2]]);
     expect(() => parseCommandLine(command!, line.slice(3))).not.toThrow();
@@ -52,8 +53,8 @@ test('the import options carry the declared values', () => {
 test('the key owner\'s destroy steps', () => {
   const sweeps = all.filter(([, l]) => l[2] === 'sweep').map(([, l]) => parseCommandLine(loadCommand('sweep')!, l.slice(3)).options);
   expect(sweeps).toEqual(expect.arrayContaining([
-    { owner: '${self.id}', manifest: 'byok/keys.json', 'stack-destroyed': true },
-    { owner: '${self.input.owner}', manifest: 'byok/keys.json', removed: '${self.input.keys}' },
+    { owner: '${self.id}', manifest: 'byok/keys.json', 'stack-destroyed': true, step: 'deletion of the destroyed stack\'s keys' },
+    { owner: '${self.input.owner}', manifest: 'byok/keys.json', removed: '${self.input.keys}', step: 'deletion of the keys removed from the code' },
   ]));
   const rotation = all.find(([, l]) => l[2] === 'set-rotation')![1];
   expect(parseCommandLine(loadCommand('set-rotation')!, rotation.slice(3)).options).toMatchObject({

@@ -100,6 +100,8 @@ describe('default synthesis (terraform_data)', () => {
       expect.stringMatching(/^--owner=\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/),
       `--construct=${key.constructId}`,
       '--sweep-predecessors',
+      // Last, so that Terraform's "Error running command '…'" names the operation and the key.
+      `--step=import of key ${key.physicalName} into nl-01`,
     ]);
   });
 
@@ -217,6 +219,7 @@ describe('props', () => {
     expect(createArgv(rot).slice(2)).toEqual([
       'set-rotation', '--region=nl-01', `--name=${key.physicalName}`, '--enabled=true', '--period-days=90', `--fingerprint=${key.fingerprint}`,
       expect.stringMatching(/^--owner=\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/), `--construct=${key.constructId}`,
+      `--step=rotation settings of key ${key.physicalName} in nl-01`,
     ]);
     expect(destroyArgv(rot)).toBeUndefined();
   });

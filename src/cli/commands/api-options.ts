@@ -49,11 +49,13 @@ export function fingerprintOption(options: ParsedOptions): string {
   return fingerprint;
 }
 
-export const OWNERSHIP_OPTIONS: OptionsConfig = { owner: { type: 'string' }, construct: { type: 'string' } };
+export const OWNERSHIP_OPTIONS: OptionsConfig = { owner: { type: 'string' }, construct: { type: 'string' }, step: { type: 'string' } };
 
 export const OWNERSHIP_HELP = `  --owner ID            The Terraform state's owner id (label cdktf-thalassa-byok/owner): only a key
                         carrying it is touched; the ImportedKmsKey provisioners pass it
   --construct ID        The construct's id within the state (label cdktf-thalassa-byok/construct)
+  --step TEXT           What this run is for; not acted on. The provisioners put it last, so that
+                        Terraform's "Error running command '…'" line names the operation and the key
 `;
 
 // A label value: what the API accepts, and nothing a shell or a path could misread.

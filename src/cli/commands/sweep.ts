@@ -10,7 +10,7 @@ export const sweepCommand: Command = {
   name: 'sweep',
   options: {
     json: REGION_OPTION.json, verbose: REGION_OPTION.verbose,
-    owner: { type: 'string' }, manifest: { type: 'string' }, removed: { type: 'string' }, 'stack-destroyed': { type: 'boolean' },
+    owner: { type: 'string' }, manifest: { type: 'string' }, removed: { type: 'string' }, 'stack-destroyed': { type: 'boolean' }, step: { type: 'string' },
   },
   help: `Usage: thalassa-byok sweep --owner ID --manifest F (--removed RECORD | --stack-destroyed) [--json] [--verbose]
 
@@ -28,6 +28,7 @@ a key whose region and name the manifest declares is never touched; keys already
   --stack-destroyed     The stack is being destroyed: the keys of every construct in the manifest with
                         removalPolicy schedule-deletion are scheduled for deletion (also those of failed
                         imports that Terraform no longer tracks)
+  --step TEXT           What this run is for; not acted on (named in Terraform's error line)
   --json                Print the swept keys as JSON
   --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
