@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { TerraformStack } from 'cdktf';
 import type * as Library from '../src';
+import type { ImportableKeyTypeName } from '../src/key-types';
 
 /** The package's folder: the nearest one up from here whose package.json is this package's (compiled or not). */
 export const ROOT = ((): string => {
@@ -25,7 +26,7 @@ export const PKG = join(ROOT, 'bench', '.work', 'pkg');
 export const CLI = join(PKG, 'dist', 'cli', 'main.js');
 
 /** The importable key types, cycled through by key index, and the material file of each. */
-export const MATERIAL: readonly { readonly keyType: string; readonly file: string }[] = [
+export const MATERIAL: readonly { readonly keyType: ImportableKeyTypeName; readonly file: string }[] = [
   { keyType: 'aes256-gcm96', file: 'aes256-gcm96.key' },
   { keyType: 'rsa-4096', file: 'rsa-4096.pem' },
   { keyType: 'ecdsa-p256', file: 'ecdsa-p256.pem' },

@@ -10,7 +10,7 @@
 export { ByokError } from './errors';
 export {
   KEY_TYPES, IMPORTABLE_KEY_TYPE_NAMES, KeyTypeError, isKeyTypeName,
-  type KeyTypeName, type KeyType, type ImportableKeyType, type KeyCategory,
+  type KeyTypeName, type ImportableKeyTypeName, type KeyType, type ImportableKeyType, type KeyCategory,
   type SymmetricKeyType, type RsaKeyType, type EcdsaKeyType, type EddsaKeyType, type HmacKeyType,
 } from './key-types';
 export {

@@ -109,6 +109,9 @@ export const KEY_TYPES = Object.freeze({
 /** A key type's API name. */
 export type KeyTypeName = keyof typeof KEY_TYPES;
 
+/** The API name of a key type that can be imported: every type but HMAC (generated inside the KMS only). */
+export type ImportableKeyTypeName = Exclude<KeyTypeName, 'hmac' | 'hmac-sha256' | 'hmac-sha512'>;
+
 /** The names of the key types that can be imported (every type but HMAC), in table order. */
 export const IMPORTABLE_KEY_TYPE_NAMES: readonly KeyTypeName[] = Object.freeze(
   (Object.keys(KEY_TYPES) as KeyTypeName[]).filter((n) => KEY_TYPES[n].importable),

@@ -1,4 +1,5 @@
 /** The properties of an `ImportedKmsKey`: every setting a user declares, with its rules and defaults. */
+import type { ImportableKeyTypeName } from '../key-types';
 import type { KeyMaterial, PreWrappedKeyMaterial } from '../material';
 import type { WrapHash, WrappingKey } from '../wrapping';
 import type { LifecycleResourceType } from './lifecycle';
@@ -74,7 +75,7 @@ export interface ImportedKmsKeyProps {
    *
    * IMPORTANT: changing the key type replaces the key.
    */
-  readonly keyType: string;
+  readonly keyType: ImportableKeyTypeName;
 
   /**
    * The key material: `KeyMaterial.fromFile` / `fromEnv` / `fromBytes`, read, checked against `keyType`,

@@ -9,6 +9,7 @@ import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { ImportedKmsKey } from '../../src/constructs';
 import { KeyMaterial } from '../../src';
 import { spkiFingerprint } from '../../src/material';
+import type { ImportableKeyTypeName } from '../../src/key-types';
 import { argv, baseProps, newStack, oneKey, resources, synthJson, wrappingKey, type Provisioner, type SynthOutput } from './fixtures';
 
 Testing.setupJest();
@@ -158,7 +159,7 @@ describe('props', () => {
     ['annotations', { annotations: { a: 'b' } }],
     ['exportAllowed', { exportAllowed: true }],
     ['hashFunction', { hashFunction: 'sha512' as const }],
-    ['keyType', { keyType: 'aes128-gcm96', material: KeyMaterial.fromBytes(randomBytes(16)) }],
+    ['keyType', { keyType: 'aes128-gcm96' as const, material: KeyMaterial.fromBytes(randomBytes(16)) }],
     ['material', { material: KeyMaterial.fromBytes(randomBytes(32)) }],
     ['region', { region: 'de-02' }],
   ])('changing %s gives a fresh physical name', (_prop, change) => {
@@ -250,12 +251,12 @@ describe('key types and material sources', () => {
   ])('%s from PEM: the fingerprint is the public key SPKI SHA-256', (keyType, generate) => {
     const { publicKey, privateKey } = generate();
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const { stack, key } = oneKey({ keyType, material: KeyMaterial.fromBytes(pem) });
+    const { stack, key } = oneKey({ keyType: keyType as ImportableKeyTypeName, material: KeyMaterial.fromBytes(pem) });
     expect(key.fingerprint).toBe(spkiFingerprint(publicKey));
     expect(triggers(keyResource(synthJson(stack)))).toMatchObject({ keyType, fingerprint: key.fingerprint });
   });
 
-  test.each(['aes128-gcm96', 'chacha20-poly1305'])('%s from bytes', (keyType) => {
+  test.each(['aes128-gcm96', 'chacha20-poly1305'] as const)('%s from bytes', (keyType) => {
     const { key } = oneKey({ keyType, material: KeyMaterial.fromBytes(randomBytes(keyType === 'aes128-gcm96' ? 16 : 32)) });
     expect(key.fingerprint).toMatch(/^hmac-sha256:/);
   });

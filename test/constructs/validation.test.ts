@@ -224,3 +224,15 @@ describe('app-wide validation', () => {
     expect(() => app.synth()).toThrow(/unique per region/);
   });
 });
+
+test('keyType is the union of importable names: a typo or an HMAC type fails tsc (npm run typecheck)', () => {
+  // @ts-expect-error a near miss of ecdsa-p256 is not a key type
+  const typo: ImportedKmsKeyProps['keyType'] = 'ecdsa-P256';
+  // @ts-expect-error HMAC keys cannot be imported
+  const hmac: ImportedKmsKeyProps['keyType'] = 'hmac-sha256';
+  const fine: ImportedKmsKeyProps['keyType'] = 'ecdsa-p256';
+  // At run time (plain JavaScript) the same mistakes fail at synth with a suggestion.
+  expect(failure({ keyType: typo }).message).toMatch(/did you mean "ecdsa-p256"/i);
+  expect(failure({ keyType: hmac }).message).toMatch(/HMAC/);
+  expect(fine).toBe('ecdsa-p256');
+});
