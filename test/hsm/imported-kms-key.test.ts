@@ -8,6 +8,7 @@
 import { createCipheriv, createPublicKey, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import * as pkcs11js from 'pkcs11js';
 import { ImportedKmsKey, ImportedKmsKeyError } from '../../src/constructs';
 import { HsmKeyMaterial, KeyMaterial, KeyMaterialError } from '../../src';
@@ -208,7 +209,7 @@ describe('synth errors name the construct, the token and the fix, never the PIN'
   it('the material object prints where the key is, never the PIN', () => {
     const material = KeyMaterial.fromPkcs11(source());
     expect(material).toBeInstanceOf(HsmKeyMaterial);
-    const shown = [String(material), JSON.stringify(material), require('node:util').inspect(material)].join('\n');
+    const shown = [String(material), JSON.stringify(material), inspect(material)].join('\n');
     expect(shown).toContain('PKCS#11 token "construct-test"');
     expect(shown).toContain(PIN_ENV);
     expect(shown).not.toContain(PIN);
