@@ -309,7 +309,7 @@ function wrapInHsm(path: string, material: HsmKeyMaterial, keyType: ImportableKe
   const warnings: string[] = [];
   if (keyType.category === 'symmetric' && result.commitment === undefined) {
     warnings.push(
-      `ImportedKmsKey "${path}": the key in ${material.source} may not sign (CKA_SIGN is false), so the token cannot compute its AES-CMAC commitment. ` +
+      `ImportedKmsKey "${path}": the key in ${material.source} may not sign (CKA_SIGN is not true), so the token cannot compute its AES-CMAC commitment. ` +
         'It is imported, but never adopted: if its import\'s answer is lost, or the state is lost, an existing key of that name is refused (record it by hand, or delete it). ' +
         'Create the key with CKA_SIGN true to get a commitment.',
     );

@@ -149,7 +149,7 @@ describe('an AES key in the token that may encrypt but not sign', () => {
     expect(s.importArgv.some((a) => a.startsWith('--commitment-file'))).toBe(false);
     const found = warnings(s.key).filter((w) => !w.includes('is weak'));
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^ImportedKmsKey "stack\/key": the key in PKCS#11 token "construct-test".*may not sign \(CKA_SIGN is false\).*never adopted.*CKA_SIGN true/);
+    expect(found[0]).toMatch(/^ImportedKmsKey "stack\/key": the key in PKCS#11 token "construct-test".*may not sign \(CKA_SIGN is not true\).*never adopted.*CKA_SIGN true/);
   });
 });
 
