@@ -14,8 +14,8 @@ export {
   type SymmetricKeyType, type RsaKeyType, type EcdsaKeyType, type EddsaKeyType, type HmacKeyType,
 } from './key-types';
 export {
-  KeyMaterial, CanonicalKeyMaterial, PreWrappedKeyMaterial, KeyMaterialError, MATERIAL_FORMATS, FINGERPRINT_PATTERN,
-  type KeyMaterialOptions, type PreWrappedOptions, type KeyMaterialErrorCode, type MaterialFormat,
+  KeyMaterial, CanonicalKeyMaterial, PreWrappedKeyMaterial, HsmKeyMaterial, KeyMaterialError, MATERIAL_FORMATS, FINGERPRINT_PATTERN,
+  type KeyMaterialOptions, type PreWrappedOptions, type Pkcs11KeySource, type KeyMaterialErrorCode, type MaterialFormat,
 } from './material';
 export {
   WrappingKey, WrappingError, wrap, WRAP_HASHES, DEFAULT_WRAP_HASH, MIN_WRAPPING_KEY_BITS,

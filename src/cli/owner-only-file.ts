@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { shownPath } from '../disclosure';
+import { COMMITMENT_PATTERN } from '../material/fingerprint';
 import { UsageError } from './command';
 
 /**
@@ -34,11 +35,14 @@ export function readOwnerOnlyFile(file: string, option: string): Buffer {
   }
 }
 
-/** A symmetric key's commitment, from a file the synth wrote: `hmac-sha256:` and 64 hex digits; never echoed. */
+/**
+ * A symmetric key's commitment, from a file the synth wrote: `hmac-sha256:` and 64 hex digits (material in hand)
+ * or `cmac-aes:` and 32 hex digits (a key in an HSM, computed by the token); never echoed.
+ */
 export function readCommitmentFile(file: string, option: string): string {
   const text = readOwnerOnlyFile(file, option).toString('latin1').trim();
-  if (!/^hmac-sha256:[0-9a-f]{64}$/.test(text)) {
-    throw new UsageError(`--${option} ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits; it holds ${text.length} characters). Synth again.`);
+  if (!COMMITMENT_PATTERN.test(text)) {
+    throw new UsageError(`--${option} ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits, or cmac-aes: and 32; it holds ${text.length} characters). Synth again.`);
   }
   return text;
 }

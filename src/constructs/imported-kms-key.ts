@@ -14,7 +14,8 @@ import { Annotations, TerraformStack, Token, type ISynthesisSession, type Terraf
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct, type IConstruct } from 'constructs';
 import { KeyTypeError, type ImportableKeyType } from '../key-types';
-import { CanonicalKeyMaterial, KeyMaterial, KeyMaterialError, PreWrappedKeyMaterial } from '../material';
+import { HsmError, wrapInToken } from '../hsm';
+import { CanonicalKeyMaterial, HsmKeyMaterial, KeyMaterial, KeyMaterialError, PreWrappedKeyMaterial } from '../material';
 import { wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
 import { writeOwnerOnlyFile } from '../secret-file';
 import { cliCommand, importCommandLine, setRotationCommandLine } from './commands';
@@ -34,6 +35,10 @@ interface WrappedMaterial {
   readonly fingerprint: string;
   /** Symmetric material only; never for a pre-wrapped blob, whose material we never see. */
   readonly commitment?: string;
+  /** The OAEP hash the blob was wrapped with: what the import must send, and a replace trigger. */
+  readonly hashFunction: WrapHash;
+  /** Warnings for the construct to add (nothing secret in them). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -99,10 +104,10 @@ export class ImportedKmsKey extends Construct {
     if (!(props.wrappingKey instanceof WrappingKey)) {
       throw invalidProp(path, 'wrappingKey', 'a WrappingKey (WrappingKey.fromPemFile / fromPem)', describeReceived(props.wrappingKey));
     }
-    const hashFunction = loadHash(path, props.hashFunction);
-    const { blob, fingerprint, commitment } = wrapMaterial(path, props.material, keyType, props.wrappingKey, hashFunction);
+    const { blob, fingerprint, commitment, hashFunction, warnings } = wrapMaterial(path, props.material, keyType, props.wrappingKey, loadHash(path, props.hashFunction));
     this.#blob = blob;
     this.#commitment = commitment;
+    for (const warning of warnings) Annotations.of(this).addWarning(warning);
 
     // Once per stack and wrapping key: a stack of a hundred keys sharing one unpinned key needs one warning.
     if (!props.wrappingKey.pinned && firstUseInStack(TerraformStack.of(this), props.wrappingKey.fingerprint)) {
@@ -241,10 +246,14 @@ function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsK
   return keys;
 }
 
-/** Loads, fingerprints and wraps the material (or checks a pre-wrapped blob); the plaintext is zeroed at once. */
+/**
+ * Loads, fingerprints and wraps the material (or checks a pre-wrapped blob, or has a token wrap its key); the
+ * plaintext is zeroed at once, and a token's key is never read at all.
+ */
 function wrapMaterial(
   path: string, material: unknown, keyType: ImportableKeyType, wrappingKey: WrappingKey, hash: WrapHash,
 ): WrappedMaterial {
+  if (material instanceof HsmKeyMaterial) return wrapInHsm(path, material, keyType, wrappingKey, hash);
   if (material instanceof PreWrappedKeyMaterial) {
     const blob = material.blob();
     const modulusBytes = wrappingKey.modulusBytes;
@@ -258,15 +267,15 @@ function wrapMaterial(
         `a pre-wrapped ${keyType.name} blob identified by the public key's fingerprint, "spki-sha256:" followed by 64 hex digits`,
         `fingerprint ${describeReceived(material.fingerprint)}`);
     }
-    return { blob: Buffer.from(blob), fingerprint: material.fingerprint };
+    return { blob: Buffer.from(blob), fingerprint: material.fingerprint, hashFunction: hash, warnings: [] };
   }
   if (!(material instanceof KeyMaterial)) {
-    throw invalidProp(path, 'material', 'KeyMaterial.fromFile / fromEnv / fromBytes, or KeyMaterial.preWrapped', describeReceived(material));
+    throw invalidProp(path, 'material', 'KeyMaterial.fromFile / fromEnv / fromBytes / fromPkcs11, or KeyMaterial.preWrapped', describeReceived(material));
   }
   let canonical: CanonicalKeyMaterial | undefined;
   try {
     canonical = material.load(keyType);
-    return { blob: wrap(canonical, wrappingKey, { hash }), fingerprint: canonical.fingerprint, commitment: canonical.commitment() };
+    return { blob: wrap(canonical, wrappingKey, { hash }), fingerprint: canonical.fingerprint, commitment: canonical.commitment(), hashFunction: hash, warnings: [] };
   } catch (err) {
     if (!(err instanceof KeyMaterialError || err instanceof KeyTypeError || err instanceof WrappingError || err instanceof RangeError)) throw err;
     // These messages describe the material's shape and source only, never its bytes.
@@ -275,4 +284,35 @@ function wrapMaterial(
   } finally {
     canonical?.destroy();
   }
+}
+
+/**
+ * The token wraps its key with exactly the construct's `hashFunction` (never a silent fallback: the hash is a
+ * replace trigger and what the import sends, so it must not depend on what a token happens to offer today).
+ */
+function wrapInHsm(path: string, material: HsmKeyMaterial, keyType: ImportableKeyType, wrappingKey: WrappingKey, hash: WrapHash): WrappedMaterial {
+  let result;
+  try {
+    result = wrapInToken(material.ref, keyType, wrappingKey, { hash });
+  } catch (err) {
+    if (!(err instanceof HsmError || err instanceof KeyTypeError)) throw err;
+    if (err instanceof HsmError && err.code === 'HSM_HASH_REFUSED') {
+      throw new ImportedKmsKeyError('MATERIAL_INVALID', path, 'hashFunction', propMessage(path, 'hashFunction',
+        `an RSA-OAEP hash the token offers for wrapping; set hashFunction: 'sha1' if your HSM offers nothing else (SoftHSM2 2.6.1 offers only SHA-1, which is weak: prefer an HSM with SHA-256)`,
+        `"${hash}", which ${material.source} refused: ${err.message}`), { cause: err });
+    }
+    // HsmError messages name the token, the key and the fix; never the PIN or key bytes.
+    throw new ImportedKmsKeyError('MATERIAL_INVALID', path, 'material',
+      propMessage(path, 'material', `${keyType.name} key material the token can wrap`, `the key in ${material.source}: ${err.message}`), { cause: err });
+  }
+  if (result.hashFunction !== hash) throw new Error(`internal: the token wrapped with ${result.hashFunction}, not the requested ${hash}`);
+  const warnings: string[] = [];
+  if (keyType.category === 'symmetric' && result.commitment === undefined) {
+    warnings.push(
+      `ImportedKmsKey "${path}": the key in ${material.source} may not sign (CKA_SIGN is not true), so the token cannot compute its AES-CMAC commitment. ` +
+        'It is imported, but never adopted: if its import\'s answer is lost, or the state is lost, an existing key of that name is refused (record it by hand, or delete it). ' +
+        'Create the key with CKA_SIGN true to get a commitment.',
+    );
+  }
+  return { blob: result.blob, fingerprint: result.fingerprint, commitment: result.commitment, hashFunction: result.hashFunction, warnings };
 }

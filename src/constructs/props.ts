@@ -1,6 +1,6 @@
 /** The properties of an `ImportedKmsKey`: every setting a user declares, with its rules and defaults. */
 import type { ImportableKeyTypeName } from '../key-types';
-import type { KeyMaterial, PreWrappedKeyMaterial } from '../material';
+import type { HsmKeyMaterial, KeyMaterial, PreWrappedKeyMaterial } from '../material';
 import type { WrapHash, WrappingKey } from '../wrapping';
 import type { LifecycleResourceType } from './lifecycle';
 
@@ -80,14 +80,16 @@ export interface ImportedKmsKeyProps {
   /**
    * The key material: `KeyMaterial.fromFile` / `fromEnv` / `fromBytes`, read, checked against `keyType`,
    * fingerprinted and wrapped at synth; or `KeyMaterial.preWrapped(blob, {fingerprint})` for a blob wrapped
-   * inside an HSM (asymmetric types then need an `spki-sha256:` fingerprint of the public key).
+   * inside an HSM (asymmetric types then need an `spki-sha256:` fingerprint of the public key); or
+   * `KeyMaterial.fromPkcs11({module, tokenLabel, pinEnv, keyLabel | keyId})`, a key the token wraps at synth,
+   * which never leaves the token.
    *
    * The material never reaches Terraform's configuration, plan or state: only its fingerprint does. The
    * wrapped blob is written to an owner-only file in the stack's output folder for the import step.
    *
    * IMPORTANT: new material (a new fingerprint) replaces the key.
    */
-  readonly material: KeyMaterial | PreWrappedKeyMaterial;
+  readonly material: KeyMaterial | PreWrappedKeyMaterial | HsmKeyMaterial;
 
   /**
    * The region's RSA wrapping key (`WrappingKey.fromPemFile(path, {pin})`). Pin it: an unpinned wrapping key
@@ -97,7 +99,9 @@ export interface ImportedKmsKeyProps {
 
   /**
    * The hash of RSA-OAEP and its MGF1 in the wrapping: `sha1`, `sha256`, `sha384` or `sha512`. Use `sha1`
-   * only for an HSM that can do nothing else (it is a synth warning).
+   * only for an HSM that can do nothing else (it is a synth warning). Material in a PKCS#11 token
+   * (`KeyMaterial.fromPkcs11`) is wrapped by the token with exactly this hash; a token that refuses it fails
+   * synth (SoftHSM2 2.6.1 offers only `sha1`).
    * @default 'sha256'
    *
    * IMPORTANT: changing the hash function replaces the key.

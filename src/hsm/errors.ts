@@ -16,6 +16,7 @@ import { ByokError } from '../errors';
  * - `HSM_NO_CHECK_OPERATION`: a symmetric key allows neither sign (CMAC) nor encrypt (KCV), so no check value.
  * - `HSM_PUBLIC_KEY_NOT_FOUND`: no public key for an asymmetric key (the fingerprint needs it).
  * - `HSM_MECHANISM_MISSING`: the token does not offer a mechanism the wrap needs.
+ * - `HSM_HASH_REFUSED`: the token refused RSA-OAEP with the requested hash (SoftHSM2 2.6.1 offers SHA-1 only).
  * - `HSM_OPERATION`: any other refusal by the token, with its CKR_ code.
  */
 export type HsmErrorCode =
@@ -33,6 +34,7 @@ export type HsmErrorCode =
   | 'HSM_NO_CHECK_OPERATION'
   | 'HSM_PUBLIC_KEY_NOT_FOUND'
   | 'HSM_MECHANISM_MISSING'
+  | 'HSM_HASH_REFUSED'
   | 'HSM_OPERATION';
 
 /** Wrapping or fingerprinting inside a token failed. Never carries the PIN or key material. */

@@ -16,7 +16,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type * as Pkcs11Js from 'pkcs11js';
 import { shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
-import { SYMMETRIC_FINGERPRINT_LABEL, spkiFingerprint } from '../material';
+import { COMMITMENT_LABEL, SYMMETRIC_FINGERPRINT_LABEL, spkiFingerprint } from '../material';
 import { parseWrapHash, type WrapHash, type WrappingKey } from '../wrapping';
 import { loadBinding, type Pkcs11Binding } from './binding';
 import { HsmError } from './errors';
@@ -54,6 +54,12 @@ export interface TokenWrapResult {
   readonly blob: Buffer;
   /** `spki-sha256:…` (asymmetric), `cmac-aes:…` or `kcv-aes:…` (symmetric). */
   readonly fingerprint: string;
+  /**
+   * Symmetric keys that may sign (`CKA_SIGN`): `cmac-aes:` + the token's AES-CMAC over the commitment label,
+   * the proof import records and adoption asks for. Undefined for asymmetric keys (their public key proves
+   * them) and for a symmetric key that may not sign: such a key is never adopted.
+   */
+  readonly commitment?: string;
   /** The OAEP hash actually used: send it as the import's `hashFunction`. */
   readonly hashFunction: WrapHash;
   /** The key type the key was checked against. */
@@ -87,6 +93,7 @@ export function wrapInToken(ref: Pkcs11KeyRef, keyType: string | ImportableKeyTy
     t.checkKeyType(key);
     t.checkWrappable(key);
     const fingerprint = t.fingerprint(key);
+    const commitment = t.commitment(key);
     t.requireMechanisms(['CKM_AES_KEY_GEN', 'CKM_AES_KEY_WRAP_PAD', 'CKM_RSA_PKCS_OAEP']);
     const sessionKey = t.generateSessionAesKey();
     try {
@@ -97,7 +104,7 @@ export function wrapInToken(ref: Pkcs11KeyRef, keyType: string | ImportableKeyTy
         if (wrapped.length !== wrappingKey.modulusBytes) {
           throw new HsmError('HSM_OPERATION', `The token's RSA-OAEP wrap is ${wrapped.length} bytes; the wrapping key's modulus is ${wrappingKey.modulusBytes}.`);
         }
-        return { blob: Buffer.concat([wrapped, wrappedKey]), fingerprint, hashFunction: hash, keyType: type.name };
+        return { blob: Buffer.concat([wrapped, wrappedKey]), fingerprint, ...(commitment === undefined ? {} : { commitment }), hashFunction: hash, keyType: type.name };
       } finally {
         t.destroy(rsa);
       }
@@ -332,13 +339,22 @@ class TokenSession {
     return spkiFingerprint(this.publicKey(key));
   }
 
+  /** A symmetric key's commitment, `cmac-aes:` over COMMITMENT_LABEL, if the key may sign; else undefined. */
+  commitment(key: Handle): string | undefined {
+    if (this.type.category !== 'symmetric' || this.bool(key, this.b.CKA_SIGN) !== true) return undefined;
+    return `cmac-aes:${this.cmac(key, COMMITMENT_LABEL)}`;
+  }
+
+  private cmac(key: Handle, label: string): string {
+    this.requireMechanisms(['CKM_AES_CMAC']);
+    this.p.C_SignInit(this.session, { mechanism: this.b.CKM_AES_CMAC }, key);
+    return Buffer.from(this.p.C_Sign(this.session, Buffer.from(label, 'ascii'), Buffer.alloc(16))).toString('hex');
+  }
+
   private checkValue(key: Handle): string {
     const b = this.b;
     if (this.bool(key, b.CKA_SIGN) === true) {
-      this.requireMechanisms(['CKM_AES_CMAC']);
-      this.p.C_SignInit(this.session, { mechanism: b.CKM_AES_CMAC }, key);
-      const mac = this.p.C_Sign(this.session, Buffer.from(SYMMETRIC_FINGERPRINT_LABEL, 'ascii'), Buffer.alloc(16));
-      return `cmac-aes:${Buffer.from(mac).toString('hex')}`;
+      return `cmac-aes:${this.cmac(key, SYMMETRIC_FINGERPRINT_LABEL)}`;
     }
     if (this.bool(key, b.CKA_ENCRYPT) === true) {
       this.requireMechanisms(['CKM_AES_ECB']);
@@ -482,7 +498,7 @@ class TokenSession {
       }
     }
     throw new HsmError(
-      'HSM_MECHANISM_MISSING',
+      'HSM_HASH_REFUSED',
       `The token "${printable(this.ref.tokenLabel)}" refused CKM_RSA_PKCS_OAEP with ${hashes.map((h) => `${h} (MGF1-${h})`).join(' and ')}: ${refusals.join('; ')}.`,
     );
   }

@@ -70,6 +70,21 @@ export function symmetricCommitment(canonical: Buffer): string {
 }
 
 /**
+ * Every commitment this package records: `hmac-sha256:` (material in hand) or `cmac-aes:` (a key in an HSM, the
+ * token's AES-CMAC over {@link COMMITMENT_LABEL}). Import and adoption compare them as opaque text.
+ */
+export const COMMITMENT_PATTERN = /^(?:hmac-sha256:[0-9a-f]{64}|cmac-aes:[0-9a-f]{32})$/;
+
+/**
+ * `cmac-aes:<hex>`: the commitment of a symmetric key held in an HSM, the AES-CMAC (RFC 4493) of
+ * {@link COMMITMENT_LABEL}, which the token computes for a key that may sign (`CKM_AES_CMAC`). Computable here
+ * for material in hand, to compare. A key that may not sign gets no commitment in a token, and is never adopted.
+ */
+export function cmacAesCommitment(key: Uint8Array): string {
+  return `cmac-aes:${aesCmac(key, Buffer.from(COMMITMENT_LABEL, 'ascii')).toString('hex')}`;
+}
+
+/**
  * `cmac-aes:<hex>`: the AES-CMAC (RFC 4493) of {@link SYMMETRIC_FINGERPRINT_LABEL} under a raw AES key, what an
  * HSM computes for a key that may sign (`CKM_AES_CMAC`). Computable here for material in hand, to compare.
  */

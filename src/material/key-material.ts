@@ -9,6 +9,7 @@ import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { fingerprintCanonical, symmetricCommitment } from './fingerprint';
 import { normalizeMaterial, type MaterialFormat, type MaterialParseOptions } from './parse';
+import { HsmKeyMaterial, type Pkcs11KeySource } from './hsm-material';
 import { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';
 
 /** How to read a key material source. */
@@ -53,6 +54,17 @@ export abstract class KeyMaterial {
    */
   public static preWrapped(blob: Uint8Array | string, options: PreWrappedOptions): PreWrappedKeyMaterial {
     return new PreWrappedKeyMaterial(blob, options);
+  }
+
+  /**
+   * A key inside a PKCS#11 token (an HSM), named by the token's label and the key's `CKA_LABEL` (`keyLabel`) or
+   * hex `CKA_ID` (`keyId`); the user PIN is read from the environment variable `pinEnv` at synth. At synth the
+   * construct has the token wrap the key for import: the plaintext key never leaves the token. The key must be
+   * extractable, and the token must offer RSA-OAEP with the construct's `hashFunction` (SoftHSM2 2.6.1 offers
+   * SHA-1 only). Needs the optional peer dependency `pkcs11js`, loaded only at synth. See docs/hsm.md.
+   */
+  public static fromPkcs11(source: Pkcs11KeySource): HsmKeyMaterial {
+    return new HsmKeyMaterial(source);
   }
 
   /** Says where the material comes from, for messages (e.g. `file keys/master.pem`). Never the material. */

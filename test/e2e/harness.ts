@@ -28,7 +28,10 @@ export interface AppKey {
   readonly id: string;
   readonly name: string;
   readonly keyType: string;
-  readonly file: string;
+  /** The material's file (`KeyMaterial.fromFile`), unless `pkcs11` is given. */
+  readonly file?: string;
+  /** A key in a PKCS#11 token instead (`KeyMaterial.fromPkcs11`): module, tokenLabel, pinEnv, keyLabel | keyId. */
+  readonly pkcs11?: Record<string, string>;
   readonly props?: Record<string, unknown>;
 }
 
@@ -63,7 +66,7 @@ const wrappingKey = WrappingKey.fromPemFile(config.wrappingKeyFile, { pin: confi
 const keys = {};
 for (const k of config.keys) {
   const key = new ImportedKmsKey(stack, k.id, {
-    region: '${REGION}', name: k.name, keyType: k.keyType, material: KeyMaterial.fromFile(k.file), wrappingKey, ...(k.props || {}),
+    region: '${REGION}', name: k.name, keyType: k.keyType, material: k.pkcs11 ? KeyMaterial.fromPkcs11(k.pkcs11) : KeyMaterial.fromFile(k.file), wrappingKey, ...(k.props || {}),
   });
   keys[k.id] = key;
   new TerraformOutput(stack, k.id + '-name', { value: key.name });

@@ -20,6 +20,8 @@ export const PIN = '246813';
 export interface TestToken {
   readonly module: string;
   readonly label: string;
+  /** The user PIN (in {@link PIN_ENV}). */
+  readonly pin: string;
   readonly dir: string;
   /** Runs pkcs11-tool logged in to this token; returns stdout. */
   tool(args: string[]): string;
@@ -58,8 +60,11 @@ async function setRealEnv(name: string, value: string): Promise<void> {
   });
 }
 
-/** Creates a fresh token in its own directory and points SOFTHSM2_CONF of this process at it. */
-export async function createToken(label = 'byok-test'): Promise<TestToken> {
+/**
+ * Creates a fresh token in its own directory and points SOFTHSM2_CONF of this process at it. A test that
+ * searches output for the PIN passes a long random one: six digits could turn up in any hex by chance.
+ */
+export async function createToken(label = 'byok-test', pin = PIN): Promise<TestToken> {
   const module = softHsmModule();
   const dir = makeTempDir('thalassa-hsm-test-');
   const tokens = join(dir, 'tokens');
@@ -68,12 +73,12 @@ export async function createToken(label = 'byok-test'): Promise<TestToken> {
   writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
   process.env.SOFTHSM2_CONF = conf;
   await setRealEnv('SOFTHSM2_CONF', conf);
-  process.env[PIN_ENV] = PIN;
+  process.env[PIN_ENV] = pin;
   const env = { ...process.env, SOFTHSM2_CONF: conf };
-  run('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', '13572468', '--pin', PIN], env);
+  run('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', '13572468', '--pin', pin], env);
   return {
-    module, label, dir,
-    tool: (args) => run('pkcs11-tool', ['--module', module, '--token-label', label, '--login', '--pin', PIN, ...args], env),
+    module, label, dir, pin,
+    tool: (args) => run('pkcs11-tool', ['--module', module, '--token-label', label, '--login', '--pin', pin, ...args], env),
     withSession(fn) {
       const p = new pkcs11js.PKCS11();
       p.load(module);
@@ -82,7 +87,7 @@ export async function createToken(label = 'byok-test'): Promise<TestToken> {
         const slot = p.C_GetSlotList(true).find((s) => p.C_GetTokenInfo(s).label.trim() === label);
         if (slot === undefined) throw new Error(`token ${label} not found`);
         const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-        p.C_Login(session, pkcs11js.CKU_USER, PIN);
+        p.C_Login(session, pkcs11js.CKU_USER, pin);
         try {
           return fn(p, session);
         } finally {

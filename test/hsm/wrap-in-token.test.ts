@@ -261,7 +261,7 @@ describe('errors name what is wrong, and never the PIN', () => {
   });
 
   it('a forced OAEP hash the token does not offer', () => {
-    expectHsmError(() => wrapInToken(ref({ keyLabel: 'aes256' }), 'aes256-gcm96', wrappingKey, { hash: 'sha256' }), 'HSM_MECHANISM_MISSING', /refused CKM_RSA_PKCS_OAEP with sha256/);
+    expectHsmError(() => wrapInToken(ref({ keyLabel: 'aes256' }), 'aes256-gcm96', wrappingKey, { hash: 'sha256' }), 'HSM_HASH_REFUSED', /refused CKM_RSA_PKCS_OAEP with sha256/);
   });
 
   it('leaves the token as it found it: no new objects (its session key and wrapping key were session objects)', () => {

@@ -3,8 +3,8 @@
  * so that a key in hand can be compared with one in a token; and the pattern every fingerprint must match.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { cmacAesFingerprint, FINGERPRINT_PATTERN, fingerprintCanonical, kcvAesFingerprint, KEY_IDENTIFIER_PATTERN, SYMMETRIC_FINGERPRINT_LABEL } from '../../src/material';
-import { aesCmac } from '../../src/material/fingerprint';
+import { cmacAesCommitment, cmacAesFingerprint, COMMITMENT_LABEL, COMMITMENT_PATTERN, FINGERPRINT_PATTERN, fingerprintCanonical, kcvAesFingerprint, KEY_IDENTIFIER_PATTERN, SYMMETRIC_FINGERPRINT_LABEL } from '../../src/material';
+import { aesCmac, symmetricCommitment } from '../../src/material/fingerprint';
 import { KEY_TYPES } from '../../src/key-types';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -50,6 +50,21 @@ describe('HSM check-value fingerprints', () => {
     }
     for (const bad of [`kcv-aes:${'a'.repeat(64)}`, `cmac-aes:${'a'.repeat(31)}`, `hmac-sha256:${'a'.repeat(32)}`, `kcv-aes:${'A'.repeat(32)}`, `kcv:${'a'.repeat(32)}`]) {
       expect(bad).not.toMatch(FINGERPRINT_PATTERN);
+    }
+  });
+});
+
+describe('the commitment of a key in an HSM (cmac-aes over the commitment label)', () => {
+  it('is the AES-CMAC of COMMITMENT_LABEL, differs from the fingerprint, and matches COMMITMENT_PATTERN', () => {
+    const key = randomBytes(32);
+    const commitment = cmacAesCommitment(key);
+    expect(commitment).toBe(`cmac-aes:${aesCmac(key, Buffer.from(COMMITMENT_LABEL, 'ascii')).toString('hex')}`);
+    expect(COMMITMENT_LABEL).not.toBe(SYMMETRIC_FINGERPRINT_LABEL);
+    expect(commitment).not.toBe(cmacAesFingerprint(key));
+    expect(COMMITMENT_PATTERN.test(commitment)).toBe(true);
+    expect(COMMITMENT_PATTERN.test(symmetricCommitment(key))).toBe(true);
+    for (const bad of [cmacAesFingerprint(key).replace('cmac-aes', 'kcv-aes'), `${commitment}0`, commitment.toUpperCase(), `hmac-sha256:${'a'.repeat(63)}`]) {
+      expect(COMMITMENT_PATTERN.test(bad)).toBe(false);
     }
   });
 });

@@ -19,7 +19,7 @@ describe('the exports map', () => {
   it('the root holds the construct, KeyMaterial, WrappingKey and their errors, and no importer-side primitive', () => {
     const root = load('cdktf-thalassa-byok');
     expect(root.ok).toBe(true);
-    for (const name of ['ImportedKmsKey', 'ImportedKmsKeyError', 'KeyMaterial', 'KeyMaterialError', 'PreWrappedKeyMaterial', 'WrappingKey', 'WrappingError', 'ByokError']) {
+    for (const name of ['ImportedKmsKey', 'ImportedKmsKeyError', 'KeyMaterial', 'KeyMaterialError', 'PreWrappedKeyMaterial', 'HsmKeyMaterial', 'WrappingKey', 'WrappingError', 'ByokError']) {
       expect(root.exports).toContain(name);
     }
     for (const name of ['unwrap', 'kwpWrap', 'kwpUnwrap', 'normalizeMaterial', 'parseCanonicalMaterial']) {
