@@ -15,8 +15,8 @@ export const FINGERPRINT_ANNOTATION = `${RESERVED_PREFIX}fingerprint`;
 
 /**
  * The annotation where import records a symmetric key's commitment: an HMAC of the material (an AES-CMAC when
- * an HSM computes it) over another label than the fingerprint's, written only to the owner-only file next to the blob (never to state or a
- * command line). Someone who read the fingerprint from a plan cannot compute it, so a look-alike key planted
+ * an HSM computes it) over another label than the fingerprint's, written only to the owner-only file next to
+ * the blob (never to state or a command line). Someone who read the fingerprint from a plan cannot compute it, so a look-alike key planted
  * under our name and fingerprint is not adopted.
  */
 export const COMMITMENT_ANNOTATION = `${RESERVED_PREFIX}commitment`;
