@@ -330,6 +330,16 @@ export class Kms {
     }
   }
 
+  /** Tests only (not an HTTP endpoint): a new wrapping key for the region, replacing the stored one. */
+  async replaceWrappingKey(region: string): Promise<void> {
+    this.checkRegion(region);
+    await this.wrappingPrivateKey(region).catch(() => undefined);
+    delete this.#store.state.wrappingKeys[region];
+    const key = this.loadOrCreateWrappingKey(region);
+    this.#wrappingKeys.set(region, key);
+    await key;
+  }
+
   private wrappingPrivateKey(region: string): Promise<KeyObject> {
     let key = this.#wrappingKeys.get(region);
     if (key === undefined) {
