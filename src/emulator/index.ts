@@ -67,6 +67,8 @@ export interface RunningEmulator {
    * attacker substituted it. Blobs wrapped for the old key no longer unwrap; existing keys are unaffected.
    */
   replaceWrappingKey(region: string): Promise<void>;
+  /** For tests: removes a key for good, as once its 30-day deletion window passed (its name is free again). */
+  purgeKey(region: string, identity: string): Promise<void>;
   /** Stops the server (in-flight requests get 2 s) and waits for pending state writes. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,6 +98,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     },
     replaceWrappingKey(region) {
       return kms.replaceWrappingKey(region);
+    },
+    purgeKey(region, identity) {
+      return kms.purgeKey(region, identity);
     },
     close() {
       closing ??= server.close().then(() => store.flush());

@@ -330,6 +330,15 @@ export class Kms {
     }
   }
 
+  /** Tests only (not an HTTP endpoint): the key is gone for good, as once its 30-day deletion window passed. */
+  async purgeKey(region: string, identity: string): Promise<void> {
+    const keys = this.#store.state.keys;
+    const at = keys.findIndex((k) => k.region === region && k.identity === identity);
+    if (at < 0) throw notFound(`Key ${JSON.stringify(identity.slice(0, 255))} not found in region ${region}.`);
+    keys.splice(at, 1);
+    await this.#store.commit();
+  }
+
   /** Tests only (not an HTTP endpoint): a new wrapping key for the region, replacing the stored one. */
   async replaceWrappingKey(region: string): Promise<void> {
     this.checkRegion(region);

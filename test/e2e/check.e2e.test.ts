@@ -273,6 +273,22 @@ describe('check after a real deploy: every drift is found, --repair restores wha
     expect(statusOf(deployed, 'sym')).toBe('other-state');
   });
 
+  test('a key of ours gone for good (the deletion window passed): gone, exit 4; --repair imports it again from the synth\'s blob', async () => {
+    const sym2 = await s.live('sym2');
+    await emulator.purgeKey(REGION, sym2.identity);
+    const run = await check(s.project);
+    expect(run.code).toBe(4);
+    expect(statusOf(run, 'sym2')).toBe('gone');
+    const repaired = await check(s.project, '--repair');
+    expect([repaired.code, repaired.report.repairs!.map((r) => `${r.kind}:${r.action}`)]).toEqual([0, ['gone:reimported']]);
+    const again = await s.live('sym2');
+    expect(again.identity).not.toBe(sym2.identity);
+    await proveKeyHoldsMaterial(client, REGION, again, materials.get('sym2')!.known);
+    // The next deploy adopts it: nothing to change, and check stays green.
+    await s.run('deploy', '--auto-approve');
+    expect((await check(s.project)).code).toBe(0);
+  });
+
   test('unknown stack: usage error, exit 2', async () => {
     const run = await runCli(['check', '--dir', join(s.project.dir, 'cdktf.out'), '--stack', 'nope'], apiEnv);
     outputs.push(run.stdout, run.stderr);
