@@ -3,12 +3,14 @@
  * folder, a manifest of another version, an unknown stack, no credentials. Each gets a clear message and its
  * exit code, and nothing is sent to the API. (The drift kinds after real deploys: test/e2e/check.e2e.test.ts.)
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import { STACK_MANIFEST_VERSION, type StackManifest } from '../../src/protocol';
-import { WrappingKey } from '../../src/wrapping';
+import { KeyMaterial } from '../../src/material';
+import { COMMITMENT_ANNOTATION, CONSTRUCT_LABEL, FINGERPRINT_ANNOTATION, OWNER_LABEL, STACK_MANIFEST_VERSION, type StackManifest } from '../../src/protocol';
+import { WrappingKey, wrap } from '../../src/wrapping';
 import { runCli } from '../support/cli';
 import { useTempDir } from '../support/openssl';
 
@@ -133,7 +135,26 @@ describe('thalassa-byok check: bad input', () => {
     expect(report.stacks[0].keys[0].findings[0].nextStep).toContain('terraform apply -replace=terraform_data.k_Key_01234567');
     const repaired = await runCli(['check', '--dir', out, '--repair'], env);
     expect(repaired.code).toBe(4);
-    expect(await client.listKeys('nl-01')).toEqual([]);
+    expect(await client.listKeys('nl-01', { name: 'chk-unit-k' })).toEqual([]);
+  });
+
+  it('a look-alike (our labels and fingerprint copied onto other material, deletion scheduled): foreign-name, and --repair leaves it pending', async () => {
+    const out = synthOutput(manifest({ keys: manifest().keys.map((k) => ({ ...k, name: 'chk-unit-lookalike', commitmentFile: 'byok/k.commitment' })) }));
+    writeFileSync(join(out, 'stacks', 'app', 'byok', 'k.commitment'), `hmac-sha256:${'cd'.repeat(32)}\n`, { mode: 0o600 });
+    const [declared] = manifest().keys;
+    const other = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
+    const planted = await client.createKey('nl-01', {
+      name: 'chk-unit-lookalike', keyType: 'aes256-gcm96', importKeyMaterial: wrap(other, WrappingKey.fromApiResponse(await client.wrappingKey('nl-01'))).toString('base64'),
+      labels: { [OWNER_LABEL]: 'owner-check-1', [CONSTRUCT_LABEL]: declared.construct },
+      annotations: { [FINGERPRINT_ANNOTATION]: declared.fingerprint, [COMMITMENT_ANNOTATION]: `hmac-sha256:${'ef'.repeat(32)}` },
+    });
+    await client.deleteKey('nl-01', planted.identity);
+    const r = await runCli(['check', '--dir', out, '--json', '--repair'], env);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { stacks: { keys: { status: string; findings: { message: string }[] }[] }[] };
+    expect(report.stacks[0].keys[0].status).toBe('foreign-name');
+    expect(report.stacks[0].keys[0].findings[0].message).toContain('does not carry this material\'s commitment');
+    expect((await client.getKey('nl-01', planted.identity)).status).toBe('pending_deletion');
   });
 
   it('--owner needs exactly one stack with keys; a bad --owner is a usage error', async () => {
