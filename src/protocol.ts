@@ -30,10 +30,27 @@ export const CONSTRUCT_LABEL = `${RESERVED_PREFIX}construct`;
 /** The stack's manifest of declared keys, relative to the stack's working directory. */
 export const STACK_MANIFEST_FILE = 'byok/keys.json';
 
-/** The manifest format's version; a reader refuses others. */
-export const STACK_MANIFEST_VERSION = 1;
+/** The manifest format's version; a reader refuses others. Format: docs/manifest.md. */
+export const STACK_MANIFEST_VERSION = 2;
 
-/** One declared key, as the manifest lists it. No material, no blob. */
+/** The settings Thalassa Cloud fixes at import, as declared (defaults applied). */
+export interface ManifestImmutableSettings {
+  readonly description: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly exportAllowed: boolean;
+  readonly allowRotation: boolean;
+  /** The OAEP hash the blob was wrapped with; the key's `hashFunction` at import. */
+  readonly hashFunction: string;
+}
+
+/** Declared rotation settings (absent in the manifest: the code does not manage rotation). */
+export interface ManifestRotation {
+  readonly enabled: boolean;
+  readonly periodInDays?: number;
+}
+
+/** One declared key, as the manifest lists it. No material, no blob, no commitment: only file paths. */
 export interface ManifestKey {
   /** The value of the construct label. */
   readonly construct: string;
@@ -46,12 +63,32 @@ export interface ManifestKey {
   readonly removalPolicy: 'schedule-deletion' | 'retain';
   /** A symmetric key's commitment file, relative to the stack's working directory (the proof a sweep asks for). */
   readonly commitmentFile?: string;
+  /** The wrapped blob's file, relative to the stack's working directory (v2). */
+  readonly blobFile: string;
+  /** The key's Terraform resource address, e.g. `terraform_data.k_Key_1A2B3C4D` (v2). */
+  readonly resource: string;
+  /** v2: every immutable setting. */
+  readonly settings: ManifestImmutableSettings;
+  /** v2: the declared rotation settings, if the code manages rotation. */
+  readonly rotation?: ManifestRotation;
+  /** v2: the wrapping key the blob was wrapped with: its SPKI fingerprint and region. */
+  readonly wrappingKey: { readonly fingerprint: string; readonly region: string };
 }
+
+/**
+ * Where a stack's owner id is (v2): given in the code (`KeyOwner` `ownerId`), or the `id` attribute of the
+ * owner resource at `address`, known only once the stack was deployed and read from the Terraform state.
+ */
+export type ManifestOwner =
+  | { readonly source: 'explicit'; readonly id: string }
+  | { readonly source: 'state'; readonly address: string; readonly attribute: 'id' };
 
 /** `byok/keys.json`. */
 export interface StackManifest {
   readonly version: typeof STACK_MANIFEST_VERSION;
   readonly stack: string;
+  /** v2: where the owner id is. */
+  readonly owner: ManifestOwner;
   readonly keys: readonly ManifestKey[];
 }
 

@@ -98,6 +98,16 @@ export class KmsClient {
     await this.write('DELETE', `${keyPath(region, id)}/cancel-deletion`, undefined, { region, key: id });
   }
 
+  /** `POST …/enable`: a disabled key becomes active. Repeating it leaves the same state. */
+  public enableKey(region: string, id: string): Promise<KmsKey> {
+    return this.transport.call('POST', `${keyPath(region, id)}/enable`, { retry: 'always', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where) });
+  }
+
+  /** `POST …/disable`: the key can no longer be used until enabled. Repeating it leaves the same state. */
+  public disableKey(region: string, id: string): Promise<KmsKey> {
+    return this.transport.call('POST', `${keyPath(region, id)}/disable`, { retry: 'always', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where) });
+  }
+
   public updateRotation(region: string, id: string, settings: RotationSettings): Promise<KmsKey> {
     return this.transport.call('PATCH', `${keyPath(region, id)}/rotation`, {
       body: settings, retry: 'always', context: { region, key: id }, check: (value, where) => checkKeyFor(value, id, where),

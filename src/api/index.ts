@@ -7,3 +7,7 @@ export {
 } from './key-lifecycle';
 export { deleteKey, sweepKeys, sweepRegions, type DeleteOutcome, type SweepInput, type SweptKey } from './key-deletion';
 export type * from './types';
+export {
+  checkStack, repairStack,
+  type CheckStackInput, type Difference, type DriftKind, type Finding, type KeyReport, type RepairAction, type RepairInput, type StackReport, type UndeclaredKey,
+} from './key-check';

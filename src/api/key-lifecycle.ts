@@ -216,7 +216,7 @@ function settingDifferences(key: KmsKey, input: ImportKeyInput): string[] {
   return found;
 }
 
-function userEntries(map: Readonly<Record<string, string>> | undefined): Record<string, string> {
+export function userEntries(map: Readonly<Record<string, string>> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(map ?? {}).filter(([k]) => !k.startsWith(RESERVED_PREFIX)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

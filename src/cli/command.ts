@@ -16,6 +16,8 @@ export const ExitCode = {
   USAGE: 2,
   /** Refused for safety: a key with that name exists with another fingerprint. Nothing was changed. */
   CONFLICT: 3,
+  /** `check` found drift or problems (after `--repair`: some are left). The report says which. */
+  DRIFT: 4,
 } as const;
 
 /** Where a command writes, and the environment it reads. Tests pass their own. */

@@ -19,6 +19,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   import: { summary: 'Import a wrapped key (idempotent; adopts a key that carries the same fingerprint)', load: () => require('./commands/import').importCommand },
   delete: { summary: 'Schedule deletion of a key, only if it carries the given fingerprint', load: () => require('./commands/delete').deleteCommand },
   sweep: { summary: 'Schedule deletion of keys a state owns that the code no longer declares (run by the per-stack resources)', load: () => require('./commands/sweep').sweepCommand },
+  check: { summary: 'Compare the declared keys with the live API (drift, out-of-band changes); --repair fixes what is safe', load: () => require('./commands/check').checkCommand },
   'set-rotation': { summary: 'Set the automatic rotation of an imported key', load: () => require('./commands/set-rotation').setRotationCommand },
   'cancel-deletion': { summary: 'Restore a key that is pending deletion', load: () => require('./commands/cancel-deletion').cancelDeletionCommand },
   describe: { summary: 'Show one key', load: () => require('./commands/describe').describeCommand },
@@ -48,7 +49,7 @@ function mainHelp(): string {
     ...lines,
     '',
     'Run "thalassa-byok <command> --help" for a command\'s options. Exit codes: 0 success, 1 failure,',
-    '2 usage error, 3 refused for safety (a fingerprint does not match). See docs/cli.md.',
+    '2 usage error, 3 refused for safety (a fingerprint does not match), 4 check found drift. See docs/cli.md.',
     '',
   ].join('\n');
 }

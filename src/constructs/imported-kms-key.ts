@@ -173,6 +173,16 @@ export class ImportedKmsKey extends Construct {
       construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
       keyType: keyType.name, removalPolicy: settings.removalPolicy,
       ...(this.#commitmentFile === undefined ? {} : { commitmentFile: this.#commitmentFile }),
+      blobFile: this.wrappedBlobFile,
+      settings: {
+        description: settings.description, labels: settings.labels, annotations: settings.annotations,
+        exportAllowed: settings.exportAllowed, allowRotation: settings.allowRotation, hashFunction,
+      },
+      ...(settings.rotation === undefined ? {} : {
+        rotation: { enabled: settings.rotation.enabled, ...(settings.rotation.periodInDays === undefined ? {} : { periodInDays: settings.rotation.periodInDays }) },
+      }),
+      // The blob is wrapped for the key's region (synth checks the pin against that region's key).
+      wrappingKey: { fingerprint: props.wrappingKey.fingerprint, region: settings.region },
     }, this.resource);
 
     if (settings.rotation !== undefined) {

@@ -14,10 +14,10 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
+import { dependable, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from 'cdktf';
 import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
 import { Construct } from 'constructs';
-import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
+import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type ManifestOwner, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';
 import { cliCommand, keysRemovedCommandLine, stackDestroyedCommandLine } from './commands';
 import { describeReceived, ImportedKmsKeyError, invalidProp } from './errors';
@@ -72,7 +72,7 @@ export class KeyOwner extends Construct {
   /** The resource that sweeps removed keys when it is replaced. */
   public readonly sweepResource: TerraformResource;
 
-  readonly #keys: ManifestKey[] = [];
+  readonly #keys: { readonly key: Omit<ManifestKey, 'resource'>; readonly resource: TerraformResource }[] = [];
 
   constructor(stack: TerraformStack, props: KeyOwnerProps = {}) {
     if (stack.node.tryFindChild(KEY_OWNER_ID) !== undefined) {
@@ -95,7 +95,7 @@ export class KeyOwner extends Construct {
     });
     this.ownerId = props.ownerId ?? this.ownerResource.getStringAttribute('id');
 
-    const record = Lazy.stringValue({ produce: () => encodeRecord(this.#keys) });
+    const record = Lazy.stringValue({ produce: () => encodeRecord(this.#keys.map((k) => k.key)) });
     this.sweepResource = lifecycleResource(type, this, 'Sweep', {
       triggers: { owner: this.ownerId, keys: record },
       recorded: ['owner', 'keys'],
@@ -105,14 +105,20 @@ export class KeyOwner extends Construct {
   }
 
   /** Registers a key: the sweep runs after its resource, and the manifest lists it. */
-  public addKey(key: ManifestKey, resource: TerraformResource): void {
-    this.#keys.push(key);
+  public addKey(key: Omit<ManifestKey, 'resource'>, resource: TerraformResource): void {
+    this.#keys.push({ key, resource });
     (this.sweepResource.dependsOn ??= []).push(dependable(resource));
   }
 
   private writeManifest(session: ISynthesisSession): void {
     const stack = TerraformStack.of(this);
-    const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, keys: this.#keys };
+    // The owner id: a plain string when the code gives it; else the owner resource's id, in the state only.
+    const address = (resource: TerraformResource): string => `${resource.terraformResourceType}.${stack.getLogicalId(resource)}`;
+    const owner: ManifestOwner = Token.isUnresolved(this.ownerId)
+      ? { source: 'state', address: address(this.ownerResource), attribute: 'id' }
+      : { source: 'explicit', id: this.ownerId };
+    const keys: ManifestKey[] = this.#keys.map(({ key, resource }) => ({ ...key, resource: address(resource) }));
+    const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, owner, keys };
     writeOwnerOnlyFile(join(stackOutputFolder(session, stack), '..', STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 }

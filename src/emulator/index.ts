@@ -62,6 +62,13 @@ export interface RunningEmulator {
   readonly requestLog: readonly RequestLogEntry[];
   /** Replaces the fault spec; `undefined` turns faults off. Counts and random streams start afresh. */
   setFaults(spec: string | FaultSpec | undefined): void;
+  /**
+   * For tests: gives `region` a new wrapping key (a fresh RSA key pair), as if the region rotated it or an
+   * attacker substituted it. Blobs wrapped for the old key no longer unwrap; existing keys are unaffected.
+   */
+  replaceWrappingKey(region: string): Promise<void>;
+  /** For tests: removes a key for good, as once its 30-day deletion window passed (its name is free again). */
+  purgeKey(region: string, identity: string): Promise<void>;
   /** Stops the server (in-flight requests get 2 s) and waits for pending state writes. Idempotent. */
   close(): Promise<void>;
 }
@@ -88,6 +95,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     requestLog: server.requestLog,
     setFaults(spec) {
       faults = faultInjector(spec);
+    },
+    replaceWrappingKey(region) {
+      return kms.replaceWrappingKey(region);
+    },
+    purgeKey(region, identity) {
+      return kms.purgeKey(region, identity);
     },
     close() {
       closing ??= server.close().then(() => store.flush());

@@ -330,6 +330,25 @@ export class Kms {
     }
   }
 
+  /** Tests only (not an HTTP endpoint): the key is gone for good, as once its 30-day deletion window passed. */
+  async purgeKey(region: string, identity: string): Promise<void> {
+    const keys = this.#store.state.keys;
+    const at = keys.findIndex((k) => k.region === region && k.identity === identity);
+    if (at < 0) throw notFound(`Key ${JSON.stringify(identity.slice(0, 255))} not found in region ${region}.`);
+    keys.splice(at, 1);
+    await this.#store.commit();
+  }
+
+  /** Tests only (not an HTTP endpoint): a new wrapping key for the region, replacing the stored one. */
+  async replaceWrappingKey(region: string): Promise<void> {
+    this.checkRegion(region);
+    await this.wrappingPrivateKey(region).catch(() => undefined);
+    delete this.#store.state.wrappingKeys[region];
+    const key = this.loadOrCreateWrappingKey(region);
+    this.#wrappingKeys.set(region, key);
+    await key;
+  }
+
   private wrappingPrivateKey(region: string): Promise<KeyObject> {
     let key = this.#wrappingKeys.get(region);
     if (key === undefined) {

@@ -1,9 +1,9 @@
 import { dirname, join } from 'node:path';
 import { sweepKeys, sweepRegions, type SweptKey } from '../../api';
-import { shownPath } from '../../disclosure';
-import { parseRecord, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../../protocol';
+import { parseRecord, type ManifestKey } from '../../protocol';
 import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
-import { readCommitmentFile, readOwnerOnlyFile } from '../owner-only-file';
+import { readManifest } from '../manifest';
+import { readCommitmentFile } from '../owner-only-file';
 import { API_ENV_HELP, ownershipOptions, printJson, REGION_OPTION, withClient } from './api-options';
 
 export const sweepCommand: Command = {
@@ -81,30 +81,3 @@ Exit codes: 0 swept (or nothing to sweep), 1 failure, 2 usage error.
     return ExitCode.OK;
   },
 };
-
-/** The stack's manifest, read with the owner-only file rules and checked field by field. */
-function readManifest(file: string): StackManifest {
-  const bad = (why: string): never => {
-    throw new UsageError(`--manifest ${shownPath(file)}: ${why}. Synth again with this version of cdktf-thalassa-byok.`);
-  };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readOwnerOnlyFile(file, 'manifest').toString('utf8'));
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    return bad('not JSON');
-  }
-  const m = parsed as Partial<StackManifest> | null;
-  if (m === null || typeof m !== 'object') return bad('not a JSON object');
-  if (m.version !== STACK_MANIFEST_VERSION) return bad(`format version ${JSON.stringify(m.version)}, this CLI reads ${STACK_MANIFEST_VERSION}`);
-  if (typeof m.stack !== 'string' || !Array.isArray(m.keys)) return bad('no stack name or keys list');
-  for (const [i, k] of m.keys.entries()) {
-    const fields = k as unknown as Record<string, unknown>;
-    if (k === null || typeof k !== 'object' || !['construct', 'region', 'name', 'fingerprint'].every((f) => typeof fields[f] === 'string')
-      || (k.commitmentFile !== undefined && (typeof k.commitmentFile !== 'string' || !/^byok\/[A-Za-z0-9._-]+\.commitment$/.test(k.commitmentFile)))
-      || (k.removalPolicy !== 'schedule-deletion' && k.removalPolicy !== 'retain')) {
-      bad(`key ${i + 1} lacks construct, region, name, fingerprint or removalPolicy, or names a commitment file outside byok/`);
-    }
-  }
-  return m as StackManifest;
-}
