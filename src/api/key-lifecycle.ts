@@ -152,12 +152,24 @@ async function adopt(client: KmsClient, key: KmsKey, input: ImportKeyInput, prog
     refuse(`it holds this material but was imported with other settings (${differences.join('; ')}), which cannot change after import`,
       'Give the new key another name (leave physicalName unset to get a fresh one).');
   }
-  await assertHoldsMaterial(client, key, input, refuse);
   if (key.status === 'pending_deletion') {
-    progress(`Key ${key.name} (${key.identity}) is ours but scheduled for deletion; cancelling the deletion.`);
+    // The API shows no public key of a key pending deletion, so an asymmetric key is proven only once it is
+    // restored; one that then fails the proof is scheduled for deletion again before the refusal.
+    const asymmetric = input.fingerprint.startsWith('spki-sha256:');
+    if (!asymmetric) await assertHoldsMaterial(client, key, input, refuse);
+    progress(`Key ${key.name} (${key.identity}) carries this state's marks but is scheduled for deletion; cancelling the deletion${asymmetric ? ' to check its public key' : ''}.`);
     await client.cancelDeletion(input.region, key.identity);
+    if (asymmetric) {
+      const why = await missingProof(client, input.region, key, input.fingerprint, input.commitment);
+      if (why !== undefined) {
+        await client.deleteKey(input.region, key.identity);
+        refuse(`${why} (its deletion, cancelled for the check, is scheduled again)`,
+          'Someone else may have created it under this name; investigate, then give this key another name.');
+      }
+    }
     return { action: 'adopted', key: await client.getKey(input.region, key.identity), restored: true };
   }
+  await assertHoldsMaterial(client, key, input, refuse);
   if (key.status === 'disabled') progress(`Key ${key.name} (${key.identity}) is ours but disabled; adopted as it is (enable it to use it).`);
   return { action: 'adopted', key, restored: false };
 }

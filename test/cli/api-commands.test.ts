@@ -2,7 +2,7 @@
  * The apply-step commands against the emulator over real HTTP, as separate processes: exit codes, messages,
  * idempotence, adoption by fingerprint, and what a user sees for each API failure.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient } from '../../src/api';
@@ -116,6 +116,20 @@ describe('thalassa-byok import', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Adopted \(deletion cancelled\)/);
     expect((await keysNamed('cli-restore'))[0].status).toBe('active');
+  });
+
+  it('restores its own asymmetric key pending deletion (whose public key the API shows only once it is restored)', async () => {
+    const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const loaded = KeyMaterial.fromBytes(pem).load('ecdsa-p256');
+    const wrappedFile = join(dir(), 'restore-ec.wrapped');
+    writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
+    const args = ['import', '--region', 'nl-01', '--name', 'cli-restore-ec', '--key-type', 'ecdsa-p256', '--wrapped-file', wrappedFile, '--fingerprint', loaded.fingerprint];
+    loaded.destroy();
+    expect((await runCli(args, env)).code).toBe(0);
+    expect((await runCli(['delete', '--region', 'nl-01', '--name', 'cli-restore-ec', '--fingerprint', args[args.length - 1]], env)).code).toBe(0);
+    const result = await runCli(args, env);
+    expect([result.code, result.stdout]).toEqual([0, expect.stringMatching(/Adopted \(deletion cancelled\)/)]);
+    expect((await keysNamed('cli-restore-ec')).map((k) => k.status)).toEqual(['active']);
   });
 
   it('refuses to adopt its own material imported with other settings (a reused physical name)', async () => {
