@@ -15,6 +15,7 @@ export { FaultInjector, FaultSpecError, parseFaultSpec, type FaultDecision, type
 export { formatLogLine, type RequestLogEntry } from './request-log';
 export { DELETION_WINDOW_DAYS, slugOf, type KmsKeyView } from './kms';
 export { MAX_BODY_BYTES } from './server';
+export { leanKey } from './strict';
 export type { OidcClient } from './auth';
 
 /** How to start an emulator. Every option has a default that suits a test. */
@@ -48,6 +49,19 @@ export interface EmulatorOptions {
   readonly faults?: string | FaultSpec;
   /** Receives one line per request (method, path, status, duration; never a secret). @default - not logged */
   readonly log?: (line: string) => void;
+  /**
+   * Strict mode: every answer leaves out each field the official client may not receive (`omitempty` or not
+   * a field of its types; docs/emulator.md, "Strict mode"), and DELETE answers 204 without a body, so callers
+   * are proven against the leanest answers the real API may give.
+   * @default false, or true when the environment has THALASSA_EMULATOR_STRICT=1 (how `npm run test:strict`
+   * turns it on across the suite)
+   */
+  readonly strict?: boolean;
+}
+
+/** True when THALASSA_EMULATOR_STRICT asks every emulator without an explicit `strict` option to be strict. */
+export function strictFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|yes|on)$/i.test((env.THALASSA_EMULATOR_STRICT ?? '').trim());
 }
 
 /** A running emulator. */
@@ -56,6 +70,8 @@ export interface RunningEmulator {
   readonly url: string;
   /** The bound port. */
   readonly port: number;
+  /** Whether this emulator answers in strict mode. */
+  readonly strict: boolean;
   /** The state file (`<dataDir>/state.json`), or undefined in memory-only mode. */
   readonly stateFile: string | undefined;
   /** Every request so far (the most recent 10 000), oldest first. */
@@ -76,7 +92,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const regions = options.regions && options.regions.length > 0 ? options.regions : ['nl-01'];
   const kms = new Kms(store, { regions, featureDisabledOrganisations: options.featureDisabledOrganisations, unavailableRegions: options.unavailableRegions });
   const auth = new Authenticator({ tokens: options.tokens, clients: options.clients, tokenLifetimeSeconds: options.tokenLifetimeSeconds });
-  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log });
+  const strict = options.strict ?? strictFromEnvironment();
+  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log, strict });
   const host = options.host ?? '127.0.0.1';
   const address = await server.listen(host, options.port ?? 0);
   const urlHost = address.family === 'IPv6' || host.includes(':') ? `[${address.address}]` : address.address;
@@ -84,6 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    strict,
     stateFile: store.path,
     requestLog: server.requestLog,
     setFaults(spec) {

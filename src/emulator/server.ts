@@ -12,6 +12,7 @@ import type { FaultDecision, FaultInjector } from './faults';
 import type { Kms, RequestScope } from './kms';
 import type { JsonObject } from './request-fields';
 import { formatLogLine, loggablePath, type RequestLogEntry } from './request-log';
+import { leanReply } from './strict';
 
 /** The largest request body accepted (1 MiB); larger ones answer 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -75,7 +76,7 @@ const ROUTES: readonly { readonly pattern: string; readonly methods: Readonly<Re
 
 const OIDC_TOKEN_PATH = '/oidc/token';
 
-function matchRoute(path: string): { methods: Readonly<Record<string, Handler>>; params: Record<string, string> } | undefined {
+function matchRoute(path: string): { pattern: string; methods: Readonly<Record<string, Handler>>; params: Record<string, string> } | undefined {
   const segments = path.split('/');
   for (const route of ROUTES) {
     const parts = route.pattern.split('/');
@@ -96,7 +97,7 @@ function matchRoute(path: string): { methods: Readonly<Record<string, Handler>>;
         matched = false;
       }
     }
-    if (matched) return { methods: route.methods, params };
+    if (matched) return { pattern: route.pattern, methods: route.methods, params };
   }
   return undefined;
 }
@@ -107,6 +108,8 @@ export interface HttpServerOptions {
   readonly auth: Authenticator;
   readonly faults: () => FaultInjector | undefined;
   readonly log?: (line: string) => void;
+  /** Answers as lean as the official client allows (`strict.ts`). */
+  readonly strict?: boolean;
 }
 
 /** The running HTTP server and its request log. */
@@ -237,7 +240,7 @@ export class EmulatorHttpServer {
     const raw = await readBody(req);
     if (url.pathname === OIDC_TOKEN_PATH) {
       if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
-      return this.tokenRequest(req, raw);
+      return this.lean(OIDC_TOKEN_PATH, method, this.tokenRequest(req, raw));
     }
     const route = matchRoute(url.pathname);
     if (route === undefined) throw notFound(`No route for ${url.pathname.slice(0, 200)}.`);
@@ -256,7 +259,11 @@ export class EmulatorHttpServer {
     }
     let parsed: JsonObject | undefined;
     const body = (): JsonObject => (parsed ??= parseJsonObject(raw));
-    return handler({ kms, scope, region, id: route.params.id ?? '', query: url.searchParams, body });
+    return this.lean(route.pattern, method, await handler({ kms, scope, region, id: route.params.id ?? '', query: url.searchParams, body }));
+  }
+
+  private lean(pattern: string, method: string, reply: Reply): Reply {
+    return this.#options.strict ? leanReply(pattern, method, reply) : reply;
   }
 
   private tokenRequest(req: IncomingMessage, raw: Buffer): Reply {

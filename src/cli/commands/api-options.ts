@@ -115,13 +115,23 @@ export function describeKey(key: KmsKey): string {
     ['fingerprint', key.annotations?.[FINGERPRINT_ANNOTATION]],
     ['allowRotation', key.allowRotation === undefined ? undefined : String(key.allowRotation)],
     ['rotation', key.keyRotationEnabled ? `every ${key.rotationPeriodInDays ?? '?'} days` : 'off'],
-    ['latestVersion', key.latestVersion === undefined ? undefined : String(key.latestVersion)],
+    ['latestVersion', latestVersionOf(key)],
     ['description', key.description || undefined],
     ['labels', key.labels && Object.keys(key.labels).length ? Object.entries(key.labels).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
     ['createdAt', key.createdAt],
     ['deletion', key.deletionScheduledAt ?? undefined],
   ];
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n') + '\n';
+}
+
+/**
+ * The latest version: `latestVersion`, or, since the official client has it `omitempty` (a lean answer may
+ * leave it out), the highest of `versions`. Undefined when the answer has neither.
+ */
+export function latestVersionOf(key: KmsKey): string | undefined {
+  if (typeof key.latestVersion === 'number' && key.latestVersion > 0) return String(key.latestVersion);
+  const versions = (key.versions ?? []).map((v) => v.version).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  return versions.length === 0 ? undefined : String(Math.max(...versions));
 }
 
 export function printJson(io: CliIo, value: unknown): void {

@@ -25,9 +25,10 @@ export const emulatorCommand: Command = {
     region: { type: 'string', multiple: true },
     faults: { type: 'string' },
     log: { type: 'string' },
+    strict: { type: 'boolean' },
   },
   help: `Usage: thalassa-byok emulator [--host 127.0.0.1] [--port N|0] [--data-dir DIR] [--token T ...]
-                              [--region R ...] [--faults SPEC] [--log FILE]
+                              [--region R ...] [--faults SPEC] [--log FILE] [--strict]
 
 Runs a local Thalassa Cloud KMS with real cryptography. Prints its base URL (use it as THALASSA_API_ENDPOINT)
 on one line once it is listening, and runs until SIGINT or SIGTERM.
@@ -39,6 +40,8 @@ on one line once it is listening, and runs until SIGINT or SIGTERM.
   --region R        A region that exists (repeatable; default nl-01)
   --faults SPEC     Inject faults, e.g. "seed=7;429=0.1,retry-after=1;reset=0.05" (see docs/emulator.md)
   --log FILE        Append the request log to FILE (mode 0600) instead of stderr
+  --strict          Leave out of every answer each field the official client may not receive, and answer
+                    DELETE with 204 (docs/emulator.md, "Strict mode"); also THALASSA_EMULATOR_STRICT=1
 
 The data directory holds private keys: it is for development and tests only.
 Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
@@ -57,7 +60,9 @@ Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
         regions: strings(options, 'region'),
         faults: optionalString(options, 'faults'),
         log,
+        strict: options.strict === true ? true : undefined,
       });
+      if (emulator.strict) io.stderr('thalassa-byok emulator: strict mode: answers leave out every field the official client may not receive.\n');
       io.stdout(`${emulator.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
