@@ -3,7 +3,7 @@
  * `thalassa-byok emulator` on the command line. It implements `shared/design/thalassa-kms-api.md`; see
  * docs/emulator.md for its decisions, the ciphertext format and the fault grammar.
  */
-import { Authenticator, type OidcClient } from './auth';
+import { Authenticator, type BoundToken, type OidcClient } from './auth';
 import { FaultInjector, toFaultSpec, type FaultSpec } from './faults';
 import { Kms } from './kms';
 import type { RequestLogEntry } from './request-log';
@@ -16,7 +16,7 @@ export { formatLogLine, type RequestLogEntry } from './request-log';
 export { DELETION_WINDOW_DAYS, slugOf, type KmsKeyView } from './kms';
 export { MAX_BODY_BYTES } from './server';
 export { leanKey } from './strict';
-export type { OidcClient } from './auth';
+export type { BoundToken, OidcClient } from './auth';
 
 /** How to start an emulator. Every option has a default that suits a test. */
 export interface EmulatorOptions {
@@ -32,9 +32,10 @@ export interface EmulatorOptions {
   readonly dataDir?: string;
   /**
    * The only static tokens accepted (`Authorization: Token …` or `Bearer …`), besides tokens issued by
-   * `/oidc/token`. @default - any non-empty token is accepted
+   * `/oidc/token`. A `{token, organisation}` is accepted only with that `X-Organisation-Identity` (401 with
+   * another). @default - any non-empty token is accepted
    */
-  readonly tokens?: readonly string[];
+  readonly tokens?: readonly (string | BoundToken)[];
   /** The regions that exist; others answer 404 `region … not found`. @default ['nl-01'] */
   readonly regions?: readonly string[];
   /** Clients allowed the OIDC client-credentials grant. @default - any non-empty id and secret */
@@ -72,6 +73,10 @@ export interface RunningEmulator {
   readonly port: number;
   /** Whether this emulator answers in strict mode. */
   readonly strict: boolean;
+  /** True when any non-empty token is accepted (no `tokens` were given): anyone who can connect can call it. */
+  readonly acceptsAnyToken: boolean;
+  /** True when any non-empty client id and secret are granted a token (no `clients` were given). */
+  readonly acceptsAnyClient: boolean;
   /** The state file (`<dataDir>/state.json`), or undefined in memory-only mode. */
   readonly stateFile: string | undefined;
   /** Every request so far (the most recent 10 000), oldest first. */
@@ -93,8 +98,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const kms = new Kms(store, { regions, featureDisabledOrganisations: options.featureDisabledOrganisations, unavailableRegions: options.unavailableRegions });
   const auth = new Authenticator({ tokens: options.tokens, clients: options.clients, tokenLifetimeSeconds: options.tokenLifetimeSeconds });
   const strict = options.strict ?? strictFromEnvironment();
-  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log, strict });
   const host = options.host ?? '127.0.0.1';
+  const hostNames = [...new Set([host.toLowerCase().replace(/^\[|\]$/g, ''), ...(isLoopbackHost(host) ? ['localhost'] : [])])];
+  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log, strict, hostNames });
   const address = await server.listen(host, options.port ?? 0);
   const urlHost = address.family === 'IPv6' || host.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
@@ -102,6 +108,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
     strict,
+    acceptsAnyToken: auth.acceptsAnyToken,
+    acceptsAnyClient: auth.acceptsAnyClient,
     stateFile: store.path,
     requestLog: server.requestLog,
     setFaults(spec) {
@@ -112,6 +120,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
+}
+
+/** Loopback by its listening address: `localhost` names it too, so a `Host: localhost:PORT` is accepted. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
 }
 
 function faultInjector(spec: string | FaultSpec | undefined): FaultInjector | undefined {
