@@ -1,6 +1,6 @@
 /**
  * The `Authorization` header for each request: a PAT (`Token …`), an OIDC access token (`Bearer …`), or a
- * client-credentials token fetched from `{endpoint}/oidc/token` and cached until shortly before it expires.
+ * client-credentials token fetched from `{endpoint}/oidc/token` (or THALASSA_OIDC_TOKEN_URL) and cached until shortly before it expires.
  */
 import type { Dispatcher } from 'undici';
 import type { ApiConfig } from './config';
@@ -38,7 +38,7 @@ export class Authorizer {
   private async fetchToken(): Promise<string> {
     const credentials = this.config.credentials;
     if (credentials.kind !== 'client-credentials') throw new Error('unreachable');
-    const url = new URL('oidc/token', withTrailingSlash(this.config.endpoint));
+    const url = this.config.oidcTokenUrl;
     const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString();
     let response: Dispatcher.ResponseData;
     let text: string;
@@ -47,7 +47,7 @@ export class Authorizer {
     try {
       response = await request(this.dispatcher, {
         origin: url.origin,
-        path: url.pathname,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body,

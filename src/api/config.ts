@@ -8,10 +8,14 @@ import { ApiError } from './errors';
 export const DEFAULT_ENDPOINT = 'https://api.thalassa.cloud';
 
 /** How requests are authenticated. */
-export type Credentials =
+export type Credentials = (
   | { readonly kind: 'token'; readonly token: string; readonly source: string }
   | { readonly kind: 'access-token'; readonly token: string; readonly source: string }
-  | { readonly kind: 'client-credentials'; readonly clientId: string; readonly clientSecret: string; readonly source: string };
+  | { readonly kind: 'client-credentials'; readonly clientId: string; readonly clientSecret: string; readonly source: string }
+) & {
+  /** Where other credentials were set but not used (names of options or variables; never values). */
+  readonly ignored?: readonly string[];
+};
 
 /** Options for a {@link KmsClient}; every one falls back to its environment variable. */
 export interface ApiClientOptions {
@@ -24,6 +28,12 @@ export interface ApiClientOptions {
   /** OIDC client-credentials grant. @default THALASSA_CLIENT_ID / THALASSA_CLIENT_SECRET */
   readonly clientId?: string;
   readonly clientSecret?: string;
+  /**
+   * Where the client-credentials token is fetched. @default THALASSA_OIDC_TOKEN_URL, else `{endpoint}/oidc/token`
+   */
+  readonly oidcTokenUrl?: string;
+  /** Allows a plain http:// token endpoint off loopback. @default THALASSA_ALLOW_INSECURE_OIDC (1/true/yes/on) */
+  readonly allowInsecureOidc?: boolean;
   /** Sent as `X-Organisation-Identity`. @default THALASSA_ORGANISATION */
   readonly organisation?: string;
   /** Sent as `X-Project-Identity`. @default THALASSA_PROJECT_ID */
@@ -55,6 +65,8 @@ export interface ApiClientOptions {
 export interface ApiConfig {
   readonly endpoint: URL;
   readonly credentials: Credentials;
+  /** The client-credentials token endpoint (used only with client credentials). */
+  readonly oidcTokenUrl: URL;
   readonly organisation: string;
   readonly projectId?: string;
   readonly connectTimeoutMs: number;
@@ -92,6 +104,7 @@ export function resolveApiConfig(options: ApiClientOptions = {}): ApiConfig {
   return {
     endpoint,
     credentials: resolveCredentials(options, env),
+    oidcTokenUrl: resolveTokenUrl(options, env, endpoint),
     organisation,
     projectId: nonEmpty(options.projectId) ?? nonEmpty(env.THALASSA_PROJECT_ID),
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
@@ -105,29 +118,89 @@ export function resolveApiConfig(options: ApiClientOptions = {}): ApiConfig {
   };
 }
 
+/** One credential as found in one place (an option or a variable), before precedence is applied. */
+type Candidate = Credentials;
+
+/**
+ * The credential used, by the official Terraform provider's precedence: it applies the personal token, then
+ * the access token, then client credentials, the last applied winning, so client credentials beat an access
+ * token, which beats a personal token. Explicit options beat the environment as a whole (options are what a
+ * caller chose in code). The credentials found but not used are named in `ignored` (names only, never
+ * values), so a command can say which one it uses.
+ */
 function resolveCredentials(options: ApiClientOptions, env: NodeJS.ProcessEnv): Credentials {
-  const token = nonEmpty(options.token);
-  if (token) return { kind: 'token', token, source: 'the token option' };
-  const accessToken = nonEmpty(options.accessToken);
-  if (accessToken) return { kind: 'access-token', token: accessToken, source: 'the accessToken option' };
-  if (nonEmpty(options.clientId) && nonEmpty(options.clientSecret)) {
-    return { kind: 'client-credentials', clientId: nonEmpty(options.clientId)!, clientSecret: nonEmpty(options.clientSecret)!, source: 'the clientId/clientSecret options' };
-  }
-  const envToken = nonEmpty(env.THALASSA_API_TOKEN);
-  if (envToken) return { kind: 'token', token: envToken, source: 'THALASSA_API_TOKEN' };
-  const envAccess = nonEmpty(env.THALASSA_ACCESS_TOKEN);
-  if (envAccess) return { kind: 'access-token', token: envAccess, source: 'THALASSA_ACCESS_TOKEN' };
-  const clientId = nonEmpty(env.THALASSA_CLIENT_ID);
-  const clientSecret = nonEmpty(env.THALASSA_CLIENT_SECRET);
-  if (clientId && clientSecret) return { kind: 'client-credentials', clientId, clientSecret, source: 'THALASSA_CLIENT_ID/THALASSA_CLIENT_SECRET' };
-  if (clientId || clientSecret) {
-    throw new ApiError('API_CONFIG', `${clientId ? 'THALASSA_CLIENT_ID' : 'THALASSA_CLIENT_SECRET'} is set but ${clientId ? 'THALASSA_CLIENT_SECRET' : 'THALASSA_CLIENT_ID'} is not; the client-credentials grant needs both.`);
-  }
-  throw new ApiError(
-    'API_CONFIG',
-    'No Thalassa credentials are set. Export THALASSA_API_TOKEN (a personal access token), THALASSA_ACCESS_TOKEN (an OIDC access token), ' +
-      'or THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET (an OIDC client for the client-credentials grant).',
+  const fromOptions = candidates(
+    { token: options.token, accessToken: options.accessToken, clientId: options.clientId, clientSecret: options.clientSecret },
+    { token: 'the token option', accessToken: 'the accessToken option', clientId: 'the clientId option', clientSecret: 'the clientSecret option', client: 'the clientId/clientSecret options' },
   );
+  const fromEnv = candidates(
+    { token: env.THALASSA_API_TOKEN, accessToken: env.THALASSA_ACCESS_TOKEN, clientId: env.THALASSA_CLIENT_ID, clientSecret: env.THALASSA_CLIENT_SECRET },
+    { token: 'THALASSA_API_TOKEN', accessToken: 'THALASSA_ACCESS_TOKEN', clientId: 'THALASSA_CLIENT_ID', clientSecret: 'THALASSA_CLIENT_SECRET', client: 'THALASSA_CLIENT_ID/THALASSA_CLIENT_SECRET' },
+  );
+  const all = [...fromOptions, ...fromEnv];
+  if (all.length === 0) {
+    throw new ApiError(
+      'API_CONFIG',
+      'No Thalassa credentials are set. Export THALASSA_API_TOKEN (a personal access token), THALASSA_ACCESS_TOKEN (an OIDC access token), ' +
+        'or THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET (an OIDC client for the client-credentials grant).',
+    );
+  }
+  const [chosen, ...ignored] = all;
+  return ignored.length === 0 ? chosen : { ...chosen, ignored: ignored.map((c) => c.source) };
+}
+
+/**
+ * The credentials of one place, strongest first (client credentials, access token, personal token). Half a
+ * client-credentials pair is an error even beside a token: client credentials would win, so the caller
+ * clearly meant to use them.
+ */
+function candidates(
+  values: { token?: string; accessToken?: string; clientId?: string; clientSecret?: string },
+  names: { token: string; accessToken: string; clientId: string; clientSecret: string; client: string },
+): Candidate[] {
+  const found: Candidate[] = [];
+  const clientId = nonEmpty(values.clientId);
+  const clientSecret = nonEmpty(values.clientSecret);
+  if (clientId && clientSecret) found.push({ kind: 'client-credentials', clientId, clientSecret, source: names.client });
+  else if (clientId || clientSecret) {
+    throw new ApiError('API_CONFIG', `${clientId ? names.clientId : names.clientSecret} is set but ${clientId ? names.clientSecret : names.clientId} is not; the client-credentials grant needs both.`);
+  }
+  const accessToken = nonEmpty(values.accessToken);
+  if (accessToken) found.push({ kind: 'access-token', token: accessToken, source: names.accessToken });
+  const token = nonEmpty(values.token);
+  if (token) found.push({ kind: 'token', token, source: names.token });
+  return found;
+}
+
+/** `THALASSA_ALLOW_INSECURE_OIDC` as the provider reads a bool: 1/true/yes/on (any case) turn it on. */
+function truthy(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value.trim());
+}
+
+/**
+ * The client-credentials token endpoint: `THALASSA_OIDC_TOKEN_URL` (this package's addition), else
+ * `{endpoint}/oidc/token`. Plain http:// off loopback carries the client secret unencrypted, so it is
+ * refused unless `THALASSA_ALLOW_INSECURE_OIDC` is set; the API endpoint's own rule is not relaxed by it.
+ */
+function resolveTokenUrl(options: ApiClientOptions, env: NodeJS.ProcessEnv, endpoint: URL): URL {
+  const allowInsecure = options.allowInsecureOidc ?? truthy(env.THALASSA_ALLOW_INSECURE_OIDC);
+  const text = nonEmpty(options.oidcTokenUrl) ?? nonEmpty(env.THALASSA_OIDC_TOKEN_URL);
+  if (text === undefined) return new URL('oidc/token', endpoint.pathname.endsWith('/') ? endpoint : new URL(`${endpoint.href}/`));
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ApiError('API_CONFIG', `THALASSA_OIDC_TOKEN_URL ${JSON.stringify(text.slice(0, 200))} is not a URL; expected e.g. ${DEFAULT_ENDPOINT}/oidc/token.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ApiError('API_CONFIG', `THALASSA_OIDC_TOKEN_URL must be an https:// URL; received the scheme ${url.protocol}`);
+  if (url.username || url.password) throw new ApiError('API_CONFIG', 'THALASSA_OIDC_TOKEN_URL must not contain credentials; use THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET.');
+  if (url.protocol === 'http:' && !isLoopback(url.hostname) && !allowInsecure) {
+    throw new ApiError(
+      'API_CONFIG',
+      `THALASSA_OIDC_TOKEN_URL ${url.origin} uses plain http:// to a host that is not loopback: the client secret would cross the network unencrypted. Use https://, or set THALASSA_ALLOW_INSECURE_OIDC=true if you accept that.`,
+    );
+  }
+  return url;
 }
 
 function parseEndpoint(text: string): URL {

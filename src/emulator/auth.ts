@@ -12,6 +12,12 @@ export interface OidcClient {
   readonly secret: string;
 }
 
+/** A static token accepted only for one organisation (`--token T@ORG`). */
+export interface BoundToken {
+  readonly token: string;
+  readonly organisation: string;
+}
+
 /** The outcome of a token request, already shaped as the OAuth 2.0 response. */
 export type TokenResponse =
   | { readonly status: 200; readonly body: { access_token: string; token_type: 'Bearer'; expires_in: number } }
@@ -26,31 +32,48 @@ function sameSecret(a: string, b: string): boolean {
 
 /** Checks `Authorization` headers and issues client-credentials tokens. */
 export class Authenticator {
-  readonly #tokens: readonly string[] | undefined;
+  readonly #tokens: readonly { token: string; organisation?: string }[] | undefined;
   readonly #clients: readonly OidcClient[] | undefined;
   readonly #lifetimeSeconds: number;
   readonly #issued = new Map<string, number>();
 
-  constructor(options: { tokens?: readonly string[]; clients?: readonly OidcClient[]; tokenLifetimeSeconds?: number }) {
-    this.#tokens = options.tokens && options.tokens.length > 0 ? [...options.tokens] : undefined;
+  constructor(options: { tokens?: readonly (string | BoundToken)[]; clients?: readonly OidcClient[]; tokenLifetimeSeconds?: number }) {
+    this.#tokens = options.tokens && options.tokens.length > 0 ? options.tokens.map((t) => (typeof t === 'string' ? { token: t } : { token: t.token, organisation: t.organisation })) : undefined;
     this.#clients = options.clients && options.clients.length > 0 ? [...options.clients] : undefined;
     this.#lifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
   }
 
-  /** Throws a 401 {@link EmulatorError} unless the header carries an accepted token. Never echoes the token. */
-  authenticate(header: string | undefined): void {
+  /** True when any non-empty static token is accepted (no `tokens` were given). */
+  get acceptsAnyToken(): boolean {
+    return this.#tokens === undefined;
+  }
+
+  /** True when any non-empty client id and secret get a token (no `clients` were given). */
+  get acceptsAnyClient(): boolean {
+    return this.#clients === undefined;
+  }
+
+  /**
+   * Throws a 401 {@link EmulatorError} unless the header carries an accepted token. Never echoes the token.
+   * Returns the organisation the token is bound to, if it is bound to one.
+   */
+  authenticate(header: string | undefined): string | undefined {
     const match = /^(Token|Bearer)[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
     if (!header || header.trim() === '') throw unauthorized('Missing credentials: send "Authorization: Token <personal access token>" or "Authorization: Bearer <access token>".');
     if (!match) throw unauthorized('Malformed Authorization header: expected "Token <token>" or "Bearer <token>".');
     const token = match[2];
     const expiry = this.#issued.get(token);
     if (expiry !== undefined) {
-      if (Date.now() < expiry) return;
+      if (Date.now() < expiry) return undefined;
       this.#issued.delete(token);
       throw unauthorized('The access token has expired; request a new one at /oidc/token.');
     }
-    if (this.#tokens === undefined) return;
-    if (!this.#tokens.some((t) => sameSecret(t, token))) throw unauthorized('Invalid credentials: the token is not accepted.');
+    if (this.#tokens === undefined) return undefined;
+    // Every entry is compared, so the time taken does not tell which one matched.
+    let found: { token: string; organisation?: string } | undefined;
+    for (const entry of this.#tokens) if (sameSecret(entry.token, token) && found === undefined) found = entry;
+    if (found === undefined) throw unauthorized('Invalid credentials: the token is not accepted.');
+    return found.organisation;
   }
 
   /**

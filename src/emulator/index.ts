@@ -3,7 +3,7 @@
  * `thalassa-byok emulator` on the command line. It implements `shared/design/thalassa-kms-api.md`; see
  * docs/emulator.md for its decisions, the ciphertext format and the fault grammar.
  */
-import { Authenticator, type OidcClient } from './auth';
+import { Authenticator, type BoundToken, type OidcClient } from './auth';
 import { FaultInjector, toFaultSpec, type FaultSpec } from './faults';
 import { Kms } from './kms';
 import type { RequestLogEntry } from './request-log';
@@ -15,7 +15,8 @@ export { FaultInjector, FaultSpecError, parseFaultSpec, type FaultDecision, type
 export { formatLogLine, type RequestLogEntry } from './request-log';
 export { DELETION_WINDOW_DAYS, slugOf, type KmsKeyView } from './kms';
 export { MAX_BODY_BYTES } from './server';
-export type { OidcClient } from './auth';
+export { leanKey } from './strict';
+export type { BoundToken, OidcClient } from './auth';
 
 /** How to start an emulator. Every option has a default that suits a test. */
 export interface EmulatorOptions {
@@ -31,9 +32,10 @@ export interface EmulatorOptions {
   readonly dataDir?: string;
   /**
    * The only static tokens accepted (`Authorization: Token …` or `Bearer …`), besides tokens issued by
-   * `/oidc/token`. @default - any non-empty token is accepted
+   * `/oidc/token`. A `{token, organisation}` is accepted only with that `X-Organisation-Identity` (401 with
+   * another). @default - any non-empty token is accepted
    */
-  readonly tokens?: readonly string[];
+  readonly tokens?: readonly (string | BoundToken)[];
   /** The regions that exist; others answer 404 `region … not found`. @default ['nl-01'] */
   readonly regions?: readonly string[];
   /** Clients allowed the OIDC client-credentials grant. @default - any non-empty id and secret */
@@ -48,6 +50,19 @@ export interface EmulatorOptions {
   readonly faults?: string | FaultSpec;
   /** Receives one line per request (method, path, status, duration; never a secret). @default - not logged */
   readonly log?: (line: string) => void;
+  /**
+   * Strict mode: every answer leaves out each field the official client may not receive (`omitempty` or not
+   * a field of its types; docs/emulator.md, "Strict mode"), and DELETE answers 204 without a body, so callers
+   * are proven against the leanest answers the real API may give.
+   * @default false, or true when the environment has THALASSA_EMULATOR_STRICT=1 (how `npm run test:strict`
+   * turns it on across the suite)
+   */
+  readonly strict?: boolean;
+}
+
+/** True when THALASSA_EMULATOR_STRICT asks every emulator without an explicit `strict` option to be strict. */
+export function strictFromEnvironment(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|yes|on)$/i.test((env.THALASSA_EMULATOR_STRICT ?? '').trim());
 }
 
 /** A running emulator. */
@@ -56,6 +71,12 @@ export interface RunningEmulator {
   readonly url: string;
   /** The bound port. */
   readonly port: number;
+  /** Whether this emulator answers in strict mode. */
+  readonly strict: boolean;
+  /** True when any non-empty token is accepted (no `tokens` were given): anyone who can connect can call it. */
+  readonly acceptsAnyToken: boolean;
+  /** True when any non-empty client id and secret are granted a token (no `clients` were given). */
+  readonly acceptsAnyClient: boolean;
   /** The state file (`<dataDir>/state.json`), or undefined in memory-only mode. */
   readonly stateFile: string | undefined;
   /** Every request so far (the most recent 10 000), oldest first. */
@@ -83,14 +104,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const regions = options.regions && options.regions.length > 0 ? options.regions : ['nl-01'];
   const kms = new Kms(store, { regions, featureDisabledOrganisations: options.featureDisabledOrganisations, unavailableRegions: options.unavailableRegions });
   const auth = new Authenticator({ tokens: options.tokens, clients: options.clients, tokenLifetimeSeconds: options.tokenLifetimeSeconds });
-  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log });
+  const strict = options.strict ?? strictFromEnvironment();
   const host = options.host ?? '127.0.0.1';
+  const hostNames = [...new Set([host.toLowerCase().replace(/^\[|\]$/g, ''), ...(isLoopbackHost(host) ? ['localhost'] : [])])];
+  const server = new EmulatorHttpServer({ kms, auth, faults: () => faults, log: options.log, strict, hostNames });
   const address = await server.listen(host, options.port ?? 0);
   const urlHost = address.family === 'IPv6' || host.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${address.port}`,
     port: address.port,
+    strict,
+    acceptsAnyToken: auth.acceptsAnyToken,
+    acceptsAnyClient: auth.acceptsAnyClient,
     stateFile: store.path,
     requestLog: server.requestLog,
     setFaults(spec) {
@@ -107,6 +133,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       return closing;
     },
   };
+}
+
+/** Loopback by its listening address: `localhost` names it too, so a `Host: localhost:PORT` is accepted. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
 }
 
 function faultInjector(spec: string | FaultSpec | undefined): FaultInjector | undefined {

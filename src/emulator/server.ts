@@ -3,15 +3,16 @@
  * region), injected faults and the request log. The KMS behaviour itself lives in `kms.ts`.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Authenticator, parseBasicAuth } from './auth';
-import { badRequest, EmulatorError, methodNotAllowed, notFound, payloadTooLarge } from './errors';
+import { badRequest, EmulatorError, methodNotAllowed, notFound, payloadTooLarge, unauthorized } from './errors';
 import type { FaultDecision, FaultInjector } from './faults';
 import type { Kms, RequestScope } from './kms';
 import type { JsonObject } from './request-fields';
 import { formatLogLine, loggablePath, type RequestLogEntry } from './request-log';
+import { leanReply } from './strict';
 
 /** The largest request body accepted (1 MiB); larger ones answer 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -75,7 +76,7 @@ const ROUTES: readonly { readonly pattern: string; readonly methods: Readonly<Re
 
 const OIDC_TOKEN_PATH = '/oidc/token';
 
-function matchRoute(path: string): { methods: Readonly<Record<string, Handler>>; params: Record<string, string> } | undefined {
+function matchRoute(path: string): { pattern: string; methods: Readonly<Record<string, Handler>>; params: Record<string, string> } | undefined {
   const segments = path.split('/');
   for (const route of ROUTES) {
     const parts = route.pattern.split('/');
@@ -96,7 +97,7 @@ function matchRoute(path: string): { methods: Readonly<Record<string, Handler>>;
         matched = false;
       }
     }
-    if (matched) return { methods: route.methods, params };
+    if (matched) return { pattern: route.pattern, methods: route.methods, params };
   }
   return undefined;
 }
@@ -107,6 +108,13 @@ export interface HttpServerOptions {
   readonly auth: Authenticator;
   readonly faults: () => FaultInjector | undefined;
   readonly log?: (line: string) => void;
+  /** Answers as lean as the official client allows (`strict.ts`). */
+  readonly strict?: boolean;
+  /**
+   * Host names (lowercase, without port) besides IP literals of the listening address that a request's
+   * `Host` may name, e.g. `localhost` and the `host` option as given.
+   */
+  readonly hostNames?: readonly string[];
 }
 
 /** The running HTTP server and its request log. */
@@ -157,6 +165,26 @@ export class EmulatorHttpServer {
     this.#options.log?.(formatLogLine(entry));
   }
 
+  /**
+   * Why the `Host` header does not name this server, or undefined when it does. A browser page whose name is
+   * rebound to 127.0.0.1 (DNS rebinding) reaches the emulator with its own name in `Host`; only the address
+   * the emulator listens on (an IP literal of it, or a name it was started with, such as `localhost`) is
+   * accepted.
+   */
+  private hostProblem(host: string | undefined): string | undefined {
+    const address = this.#server.address() as AddressInfo | null;
+    if (address === null) return undefined;
+    const refused = 'The Host header does not name the address this emulator listens on (a DNS rebinding guard); use its URL as printed at start-up.';
+    const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::([0-9]{1,5}))?$/.exec((host ?? '').trim());
+    if (m === null) return refused;
+    // The name only: a rebinding page must use the emulator's own port to reach it at all, and a relay or
+    // proxy in front of it (tests have one) names its own port.
+    const name = m[1].replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+    const wildcard = address.address === '0.0.0.0' || address.address === '::';
+    if (isIP(name) !== 0) return wildcard || name === address.address.toLowerCase() ? undefined : refused;
+    return (this.#options.hostNames ?? []).includes(name) ? undefined : refused;
+  }
+
   /** Starts listening; resolves with the bound address. */
   listen(host: string, port: number): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
@@ -189,6 +217,12 @@ export class EmulatorHttpServer {
     const record = (status: number, fault?: RequestLogEntry['fault']): void => {
       this.pushLog({ time, method, path: loggablePath(url ?? INVALID_TARGET), status, durationMs: Math.round(performance.now() - started), ...(fault ? { fault } : {}) });
     };
+    const misdirected = this.hostProblem(req.headers.host);
+    if (misdirected !== undefined) {
+      send(res, { status: 421, body: { message: misdirected } });
+      record(421);
+      return;
+    }
     if (url === undefined) {
       // e.g. "GET //[ HTTP/1.1": the parser lets it through, but it is no URL. It used to throw here, and the
       // connection was cut without an answer.
@@ -237,16 +271,18 @@ export class EmulatorHttpServer {
     const raw = await readBody(req);
     if (url.pathname === OIDC_TOKEN_PATH) {
       if (method !== 'POST') throw methodNotAllowed(method, ['POST']);
-      return this.tokenRequest(req, raw);
+      return this.lean(OIDC_TOKEN_PATH, method, this.tokenRequest(req, raw));
     }
     const route = matchRoute(url.pathname);
     if (route === undefined) throw notFound(`No route for ${url.pathname.slice(0, 200)}.`);
     const handler = route.methods[method];
     if (handler === undefined) throw methodNotAllowed(method, Object.keys(route.methods));
 
-    this.#options.auth.authenticate(req.headers.authorization);
+    const boundTo = this.#options.auth.authenticate(req.headers.authorization);
     const organisation = headerValue(req, 'x-organisation-identity');
     if (organisation === undefined) throw badRequest('The X-Organisation-Identity header is required.');
+    // A token bound to an organisation (--token T@ORG) is no credential for another one.
+    if (boundTo !== undefined && boundTo !== organisation) throw unauthorized('Invalid credentials: the token is not accepted for this organisation.');
     const scope: RequestScope = { organisation, projectId: headerValue(req, 'x-project-identity') ?? null };
     const { kms } = this.#options;
     const region = route.params.region ?? '';
@@ -256,7 +292,11 @@ export class EmulatorHttpServer {
     }
     let parsed: JsonObject | undefined;
     const body = (): JsonObject => (parsed ??= parseJsonObject(raw));
-    return handler({ kms, scope, region, id: route.params.id ?? '', query: url.searchParams, body });
+    return this.lean(route.pattern, method, await handler({ kms, scope, region, id: route.params.id ?? '', query: url.searchParams, body }));
+  }
+
+  private lean(pattern: string, method: string, reply: Reply): Reply {
+    return this.#options.strict ? leanReply(pattern, method, reply) : reply;
   }
 
   private tokenRequest(req: IncomingMessage, raw: Buffer): Reply {

@@ -21,10 +21,40 @@ describe('API configuration from the environment', () => {
     expect(config.credentials).toEqual({ kind: 'token', token: 'pat-secret-123', source: 'THALASSA_API_TOKEN' });
   });
 
-  it('prefers a PAT, then an access token, then client credentials; options beat the environment', () => {
+  it('client credentials win over an access token, which wins over a PAT (the provider\'s order); options beat the environment', () => {
+    const all = { THALASSA_ORGANISATION: 'o', THALASSA_API_TOKEN: 'pat', THALASSA_ACCESS_TOKEN: 'at', THALASSA_CLIENT_ID: 'id', THALASSA_CLIENT_SECRET: 's' };
+    expect(resolveApiConfig({ env: all }).credentials).toEqual({
+      kind: 'client-credentials', clientId: 'id', clientSecret: 's', source: 'THALASSA_CLIENT_ID/THALASSA_CLIENT_SECRET', ignored: ['THALASSA_ACCESS_TOKEN', 'THALASSA_API_TOKEN'],
+    });
+    expect(resolveApiConfig({ env: { ...all, THALASSA_CLIENT_ID: '', THALASSA_CLIENT_SECRET: '' } }).credentials).toMatchObject({ kind: 'access-token', token: 'at', ignored: ['THALASSA_API_TOKEN'] });
+    expect(resolveApiConfig({ env: { THALASSA_ORGANISATION: 'o', THALASSA_API_TOKEN: 'pat' } }).credentials).not.toHaveProperty('ignored');
     expect(resolveApiConfig({ env: { THALASSA_ORGANISATION: 'o', THALASSA_ACCESS_TOKEN: 'at' } }).credentials.kind).toBe('access-token');
-    expect(resolveApiConfig({ env: { THALASSA_ORGANISATION: 'o', THALASSA_CLIENT_ID: 'id', THALASSA_CLIENT_SECRET: 's' } }).credentials.kind).toBe('client-credentials');
-    expect(resolveApiConfig({ env: base, accessToken: 'x', organisation: 'other' })).toMatchObject({ organisation: 'other', credentials: { kind: 'access-token' } });
+    expect(resolveApiConfig({ env: base, accessToken: 'x', organisation: 'other' })).toMatchObject({ organisation: 'other', credentials: { kind: 'access-token', ignored: ['THALASSA_API_TOKEN'] } });
+    expect(resolveApiConfig({ env: all, token: 'opt-pat' }).credentials).toMatchObject({ kind: 'token', source: 'the token option' });
+    expect(resolveApiConfig({ env: base, token: 'p', clientId: 'i', clientSecret: 's' }).credentials).toMatchObject({ kind: 'client-credentials', ignored: ['the token option', 'THALASSA_API_TOKEN'] });
+    // Half a pair beside a token: client credentials would win, so the caller meant them.
+    expect(configError({ ...base, THALASSA_CLIENT_SECRET: 's' }).message).toMatch(/THALASSA_CLIENT_SECRET is set but THALASSA_CLIENT_ID is not/);
+  });
+
+  it('THALASSA_ALLOW_INSECURE_OIDC: an http:// token endpoint off loopback only with it', () => {
+    const cc = { THALASSA_ORGANISATION: 'o', THALASSA_CLIENT_ID: 'id', THALASSA_CLIENT_SECRET: 'client-secret-42' };
+    expect(resolveApiConfig({ env: cc }).oidcTokenUrl.href).toBe('https://api.thalassa.cloud/oidc/token');
+    expect(resolveApiConfig({ env: { ...cc, THALASSA_API_ENDPOINT: 'http://127.0.0.1:9/base' } }).oidcTokenUrl.href).toBe('http://127.0.0.1:9/base/oidc/token');
+    const insecure = { ...cc, THALASSA_OIDC_TOKEN_URL: 'http://sso.example.com/oidc/token' };
+    const error = configError(insecure);
+    expect(error.message).toMatch(/THALASSA_OIDC_TOKEN_URL http:\/\/sso\.example\.com uses plain http:\/\/.*THALASSA_ALLOW_INSECURE_OIDC/);
+    expect(error.message).not.toContain('client-secret-42');
+    for (const off of ['', '0', 'false', 'no']) expect(configError({ ...insecure, THALASSA_ALLOW_INSECURE_OIDC: off }).code).toBe('API_CONFIG');
+    for (const on of ['1', 'true', 'TRUE', 'yes', 'on']) {
+      expect(resolveApiConfig({ env: { ...insecure, THALASSA_ALLOW_INSECURE_OIDC: on } }).oidcTokenUrl.href).toBe('http://sso.example.com/oidc/token');
+    }
+    expect(resolveApiConfig({ env: insecure, allowInsecureOidc: true }).oidcTokenUrl.protocol).toBe('http:');
+    expect(resolveApiConfig({ env: { ...cc, THALASSA_OIDC_TOKEN_URL: 'http://127.0.0.1:8080/t' } }).oidcTokenUrl.href).toBe('http://127.0.0.1:8080/t');
+    expect(resolveApiConfig({ env: { ...cc, THALASSA_OIDC_TOKEN_URL: 'https://sso.example.com/t' } }).oidcTokenUrl.href).toBe('https://sso.example.com/t');
+    // The switch never relaxes the API endpoint's rule: that channel carries wrapped key material.
+    expect(configError({ ...insecure, THALASSA_ALLOW_INSECURE_OIDC: 'true', THALASSA_API_ENDPOINT: 'http://api.example.com' }).message).toMatch(/THALASSA_API_ENDPOINT/);
+    expect(configError({ ...cc, THALASSA_OIDC_TOKEN_URL: 'https://u:p@sso.example.com/t' }).message).toMatch(/must not contain credentials/);
+    expect(configError({ ...cc, THALASSA_OIDC_TOKEN_URL: 'ftp://sso.example.com/t' }).message).toMatch(/https:\/\//);
   });
 
   it.each([

@@ -7,9 +7,12 @@ import { requireString, UsageError, type CliIo, type OptionsConfig, type ParsedO
 
 export const API_ENV_HELP = `Environment:
   THALASSA_API_ENDPOINT   API base URL (default https://api.thalassa.cloud; http:// only to loopback)
-  THALASSA_API_TOKEN      Personal access token (sent as "Authorization: Token …"), or
-  THALASSA_ACCESS_TOKEN   OIDC access token (sent as "Bearer …"), or
   THALASSA_CLIENT_ID and THALASSA_CLIENT_SECRET   OIDC client-credentials grant at {endpoint}/oidc/token
+                          (wins over both tokens), else
+  THALASSA_ACCESS_TOKEN   OIDC access token (sent as "Bearer …"; wins over a personal token), else
+  THALASSA_API_TOKEN      Personal access token (sent as "Authorization: Token …")
+  THALASSA_OIDC_TOKEN_URL Token endpoint of the grant (default {endpoint}/oidc/token)
+  THALASSA_ALLOW_INSECURE_OIDC  true: allow a plain http:// token endpoint off loopback
   THALASSA_ORGANISATION   Organisation identity (required)
   THALASSA_PROJECT_ID     Project identity (optional)
   HTTPS_PROXY, NO_PROXY   Proxy settings, honoured
@@ -17,10 +20,24 @@ export const API_ENV_HELP = `Environment:
 
 export const REGION_OPTION: OptionsConfig = { region: { type: 'string' }, json: { type: 'boolean' }, verbose: { type: 'boolean', short: 'v' } };
 
-/** A client configured from the environment; `--verbose` logs one line per request to stderr. */
+// The streams already told which credential is used: a command that makes several clients says it once.
+const toldCredentials = new WeakSet<CliIo>();
+
+/**
+ * A client configured from the environment; `--verbose` logs one line per request to stderr. When more than
+ * one credential is set, says once on stderr which one is used and which are ignored (names, never values).
+ */
 export function clientFor(options: ParsedOptions, io: CliIo): KmsClient {
-  return KmsClient.fromEnvironment({ env: io.env, log: options.verbose ? (line) => io.stderr(`http: ${line}\n`) : undefined });
+  const client = KmsClient.fromEnvironment({ env: io.env, log: options.verbose ? (line) => io.stderr(`http: ${line}\n`) : undefined });
+  const { credentials } = client.config;
+  if (credentials.ignored !== undefined && !toldCredentials.has(io)) {
+    toldCredentials.add(io);
+    io.stderr(`thalassa-byok: several credentials are set; using ${credentials.source} (${CREDENTIAL_KINDS[credentials.kind]}), ignoring ${credentials.ignored.join(', ')}.\n`);
+  }
+  return client;
 }
+
+const CREDENTIAL_KINDS = { 'client-credentials': 'OIDC client credentials', 'access-token': 'an OIDC access token', token: 'a personal access token' } as const;
 
 /** Runs `body` with a client and closes its connections afterwards. */
 export async function withClient<T>(options: ParsedOptions, io: CliIo, body: (client: KmsClient) => Promise<T>): Promise<T> {
@@ -100,13 +117,23 @@ export function describeKey(key: KmsKey): string {
     ['fingerprint', key.annotations?.[FINGERPRINT_ANNOTATION]],
     ['allowRotation', key.allowRotation === undefined ? undefined : String(key.allowRotation)],
     ['rotation', key.keyRotationEnabled ? `every ${key.rotationPeriodInDays ?? '?'} days` : 'off'],
-    ['latestVersion', key.latestVersion === undefined ? undefined : String(key.latestVersion)],
+    ['latestVersion', latestVersionOf(key)],
     ['description', key.description || undefined],
     ['labels', key.labels && Object.keys(key.labels).length ? Object.entries(key.labels).map(([k, v]) => `${k}=${v}`).join(', ') : undefined],
     ['createdAt', key.createdAt],
     ['deletion', key.deletionScheduledAt ?? undefined],
   ];
   return rows.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(14)}${v}`).join('\n') + '\n';
+}
+
+/**
+ * The latest version: `latestVersion`, or, since the official client has it `omitempty` (a lean answer may
+ * leave it out), the highest of `versions`. Undefined when the answer has neither.
+ */
+export function latestVersionOf(key: KmsKey): string | undefined {
+  if (typeof key.latestVersion === 'number' && key.latestVersion > 0) return String(key.latestVersion);
+  const versions = (key.versions ?? []).map((v) => v.version).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  return versions.length === 0 ? undefined : String(Math.max(...versions));
 }
 
 export function printJson(io: CliIo, value: unknown): void {

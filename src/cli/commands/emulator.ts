@@ -8,6 +8,19 @@ function strings(options: ParsedOptions, name: string): string[] | undefined {
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
 }
 
+/** `--token T` or `--token T@ORG` (bound to organisation ORG; the last `@` separates them). */
+function tokenOptions(options: ParsedOptions): (string | { token: string; organisation: string })[] | undefined {
+  return strings(options, 'token')?.map((value) => {
+    const at = value.lastIndexOf('@');
+    if (at < 0) return value;
+    const token = value.slice(0, at);
+    const organisation = value.slice(at + 1);
+    // Never quote the value: it is a token.
+    if (token === '' || organisation === '') throw new UsageError('--token T@ORG needs both a token and an organisation around the "@".');
+    return { token, organisation };
+  });
+}
+
 function parsePort(text: string | undefined): number {
   if (text === undefined) return 0;
   if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) throw new UsageError(`--port must be an integer from 0 to 65535; received ${JSON.stringify(text.slice(0, 16))}.`);
@@ -25,9 +38,10 @@ export const emulatorCommand: Command = {
     region: { type: 'string', multiple: true },
     faults: { type: 'string' },
     log: { type: 'string' },
+    strict: { type: 'boolean' },
   },
-  help: `Usage: thalassa-byok emulator [--host 127.0.0.1] [--port N|0] [--data-dir DIR] [--token T ...]
-                              [--region R ...] [--faults SPEC] [--log FILE]
+  help: `Usage: thalassa-byok emulator [--host 127.0.0.1] [--port N|0] [--data-dir DIR] [--token T[@ORG] ...]
+                              [--region R ...] [--faults SPEC] [--log FILE] [--strict]
 
 Runs a local Thalassa Cloud KMS with real cryptography. Prints its base URL (use it as THALASSA_API_ENDPOINT)
 on one line once it is listening, and runs until SIGINT or SIGTERM.
@@ -35,10 +49,13 @@ on one line once it is listening, and runs until SIGINT or SIGTERM.
   --host H          Address to listen on (default 127.0.0.1)
   --port N          Port; 0 picks a free one (default 0)
   --data-dir DIR    Keep state (wrapping keys, keys, material) in DIR, owner-only; default: memory only
-  --token T         Accept only this token (repeatable); default: any non-empty token
+  --token T[@ORG]   Accept only this token (repeatable); with @ORG only for organisation ORG (401 with
+                    another); default: any non-empty token, which start-up says on stderr
   --region R        A region that exists (repeatable; default nl-01)
   --faults SPEC     Inject faults, e.g. "seed=7;429=0.1,retry-after=1;reset=0.05" (see docs/emulator.md)
   --log FILE        Append the request log to FILE (mode 0600) instead of stderr
+  --strict          Leave out of every answer each field the official client may not receive, and answer
+                    DELETE with 204 (docs/emulator.md, "Strict mode"); also THALASSA_EMULATOR_STRICT=1
 
 The data directory holds private keys: it is for development and tests only.
 Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
@@ -53,11 +70,17 @@ Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
         host: optionalString(options, 'host'),
         port,
         dataDir: optionalString(options, 'data-dir'),
-        tokens: strings(options, 'token'),
+        tokens: tokenOptions(options),
         regions: strings(options, 'region'),
         faults: optionalString(options, 'faults'),
         log,
+        strict: options.strict === true ? true : undefined,
       });
+      if (emulator.acceptsAnyToken) {
+        io.stderr('thalassa-byok emulator: WARNING: no --token given, so it accepts ANY non-empty token: whoever can connect to it can use it. Give --token T@ORG to restrict it.\n');
+      }
+      if (emulator.acceptsAnyClient) io.stderr('thalassa-byok emulator: its /oidc/token grants a token to ANY non-empty client id and secret.\n');
+      if (emulator.strict) io.stderr('thalassa-byok emulator: strict mode: answers leave out every field the official client may not receive.\n');
       io.stdout(`${emulator.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {

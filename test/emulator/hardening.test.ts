@@ -1,0 +1,94 @@
+/**
+ * Issue 11 Deliver 5: a token bound to an organisation (`T@ORG`) is refused for another; a request whose
+ * `Host` does not name the listening address is refused (DNS rebinding); the command's start-up says plainly
+ * when it accepts any token.
+ */
+import { spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { CLI } from '../support/cli';
+import { call, keysPath } from './harness';
+
+let emulator: RunningEmulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({ tokens: [{ token: 'bound-tok-7', organisation: 'org-a' }, 'free-tok-8'] });
+});
+
+afterAll(async () => {
+  await emulator.close();
+});
+
+it('a token bound to an organisation works for it and is refused (401) for another, without echoing it', async () => {
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'bound-tok-7', org: 'org-a' })).status).toBe(200);
+  const other = await call(emulator.url, 'GET', keysPath(), { token: 'bound-tok-7', org: 'org-b' });
+  expect(other.status).toBe(401);
+  expect(other.json.message).toMatch(/not accepted for this organisation/);
+  expect(other.text).not.toContain('bound-tok-7');
+  expect((await call(emulator.url, 'GET', '/v1/kms/summary', { token: 'bound-tok-7', org: 'org-b' })).status).toBe(401);
+  // An unbound token works for any organisation; an unknown one for none.
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'free-tok-8', org: 'org-b' })).status).toBe(200);
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'bound-tok-7x', org: 'org-a' })).status).toBe(401);
+});
+
+/** A GET with exactly this Host header (or none). */
+function withHost(host: string | undefined): Promise<{ status: number; body: string }> {
+  const url = new URL(emulator.url);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: 'Token free-tok-8', 'x-organisation-identity': 'org-a' };
+    if (host !== undefined) headers.host = host;
+    const req = request({ host: url.hostname, port: url.port, path: keysPath(), method: 'GET', headers, setHost: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+it('accepts a Host naming its address or localhost (any port: a relay names its own); refuses any other name (421)', async () => {
+  const { port } = emulator;
+  for (const ok of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`]) expect({ ok, status: (await withHost(ok)).status }).toEqual({ ok, status: 200 });
+  for (const bad of [`rebound.example.com:${port}`, 'rebound.example.com', `127.0.0.2:${port}`, `localhost.evil:${port}`, `[::1]:${port}`]) {
+    const res = await withHost(bad);
+    expect({ bad, status: res.status }).toEqual({ bad, status: 421 });
+    expect(JSON.parse(res.body).message).toMatch(/DNS rebinding/);
+  }
+  // No Host at all: Node's parser refuses an HTTP/1.1 request without one before the emulator sees it.
+  expect((await withHost(undefined)).status).toBe(400);
+  expect((await withHost(`rebound.example.com:${port}`)).status).toBe(421);
+  // Refused before anything else: no authentication, no state change was attempted.
+  expect(emulator.requestLog.at(-1)).toMatchObject({ status: 421 });
+});
+
+/** Starts `thalassa-byok emulator ARGS`, returns its stderr up to the URL line, and stops it. */
+async function startupText(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 20 s: ${stderr}`)), 20_000);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (/^http:\/\/\S+\n/m.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  // The start-up lines are written before the URL; give the stderr pipe a moment to deliver them.
+  await new Promise((r) => setTimeout(r, 200));
+  child.kill('SIGTERM');
+  await exited;
+  return stderr;
+}
+
+it('start-up says plainly when it accepts any token, and not when tokens are given', async () => {
+  expect(await startupText([])).toMatch(/WARNING: no --token given, so it accepts ANY non-empty token/);
+  const bound = await startupText(['--token', 'cli-bound-9@org-a']);
+  expect(bound).not.toMatch(/ANY non-empty token/);
+  expect(bound).not.toContain('cli-bound-9');
+}, 60_000);
