@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
-import { Annotations, App, TerraformStack } from 'cdktf';
+import { Annotations, App, TerraformStack } from './framework';
 import type { Construct } from 'constructs';
 import { STACK_MANIFEST_FILE } from '../protocol';
 import type { WrapHash } from '../wrapping';

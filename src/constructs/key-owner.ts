@@ -14,8 +14,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from 'cdktf';
-import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { addCustomSynthesis, dependable, Lazy, TerraformStack, type ISynthesisSession, type TerraformResource } from './framework';
 import { Construct } from 'constructs';
 import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';

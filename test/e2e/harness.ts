@@ -126,6 +126,10 @@ export class E2eProject {
   public readonly blobs = new Map<string, Buffer>();
   /** Every symmetric commitment a synth wrote: like blobs, they belong in their owner-only file only. */
   public readonly commitments = new Set<string>();
+  /** The framework CLI `cdktf()` runs: this repository's cdktf-cli, or e.g. `[node22, …/cdktn.js]`. */
+  public cli: readonly string[] = [CDKTF_BIN];
+  /** Extra environment for `cdktf()` (e.g. a PATH with another Node.js first). */
+  public env: Record<string, string> = {};
 
   constructor(prefix: string, public readonly apiEnv: Record<string, string>, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), prefix));
@@ -151,10 +155,11 @@ export class E2eProject {
 
   /** `cdktf <args>` with the emulator's credentials; records the output and the blobs the synth wrote. */
   public async cdktf(stack: string, ...args: string[]): Promise<RunResult> {
-    const result = await runAsync(CDKTF_BIN, [...args, '--no-color'], {
+    const result = await runAsync(this.cli[0], [...this.cli.slice(1), ...args, '--no-color'], {
       cwd: this.dir,
       env: childEnv({
         ...this.apiEnv,
+        ...this.env,
         CHECKPOINT_DISABLE: '1',
         TF_CLI_CONFIG_FILE: join(this.dir, 'empty.tfrc'),
         TF_IN_AUTOMATION: '1',
