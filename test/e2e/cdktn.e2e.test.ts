@@ -51,7 +51,7 @@ describe('a cdktn 0.24 app with only cdktn installed', () => {
     client = KmsClient.fromEnvironment({ env: apiEnv });
     scratch = mkdtempSync(join(tmpdir(), 'thalassa-byok-cdktn-'));
     expect(realpathSync(scratch).startsWith(realpathSync(REPO))).toBe(false);
-    const dir = await installPackedProject(scratch, ['cdktn@0.24', 'cdktn-cli@0.24', 'constructs@10.7'], node);
+    const dir = await installPackedProject(scratch, ['cdktn@0.24', 'cdktn-cli@0.24', 'constructs@10.7', 'typescript@5.9', '@types/node@22'], node);
     project = new E2eProject('unused', apiEnv, dir);
     project.cli = [node, join(dir, 'node_modules', 'cdktn-cli', 'bundle', 'bin', 'cdktn.js')];
     // The app and the provisioners' `node` run on that Node.js too.
@@ -87,11 +87,71 @@ describe('a cdktn 0.24 app with only cdktn installed', () => {
     // One constructs for the app, cdktn and this package (cdktn-cli keeps its own copy for itself).
     const version = (path: string): string => (JSON.parse(readFileSync(join(project.dir, 'node_modules', path, 'package.json'), 'utf8')) as { version: string }).version;
     expect(version('constructs')).toMatch(/^10\.7\./);
-    expect(existsSync(join(project.dir, 'node_modules', 'cdktn', 'node_modules'))).toBe(false);
+    expect(existsSync(join(project.dir, 'node_modules', 'cdktn', 'node_modules', 'constructs'))).toBe(false);
     expect(existsSync(join(project.dir, 'node_modules', 'cdktf-thalassa-byok', 'node_modules', 'constructs'))).toBe(false);
     expect([...installed.keys()].filter((name) => name === 'cdktf' || name.startsWith('@cdktf/'))).toEqual([]);
+    expect(existsSync(join(project.dir, 'node_modules', 'cdktf'))).toBe(false);
     const nodeVersion = await runAsync(node, ['--version'], { cwd: project.dir, env: childEnv({}) });
     console.log(`cdktn-cli runs on Node.js ${nodeVersion.output.trim()}`);
+  });
+
+  test('TypeScript: an app type-checks against our declarations and cdktn\'s (strict, no skipLibCheck), and mistakes fail', async () => {
+    writeFileSync(join(project.dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, module: 'commonjs', moduleResolution: 'node', target: 'ES2022', types: ['node'] },
+      files: ['typed-app.ts'],
+    }));
+    writeFileSync(join(project.dir, 'typed-app.ts'), [
+      "import { App, TerraformOutput, TerraformStack } from 'cdktn';",
+      "import { ImportedKmsKey, KeyMaterial, KeyOwner, WrappingKey, type ImportedKmsKeyProps } from 'cdktf-thalassa-byok';",
+      'const app = new App();',
+      "const stack = new TerraformStack(app, 'typed');",
+      'const owner = new KeyOwner(stack);',
+      "const props: ImportedKmsKeyProps = { region: 'nl-01', name: 'k', keyType: 'aes256-gcm96', material: KeyMaterial.fromEnv('K'), wrappingKey: WrappingKey.fromPemFile('w.pem') };",
+      "const key = new ImportedKmsKey(stack, 'Key', props);",
+      "new TerraformOutput(stack, 'name', { value: key.name, dependsOn: [key.resource, owner.ownerResource] });",
+      'const physical: string = key.physicalName;',
+      "const type: string = key.resource.terraformResourceType + physical;",
+      '// @ts-expect-error: region must be a string',
+      "new ImportedKmsKey(stack, 'Bad', { ...props, region: 1 });",
+      'void type;',
+      '',
+    ].join('\n'));
+    const tsc = await runAsync(node, [join(project.dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project.dir, env: childEnv({}) });
+    expect(tsc.output).toBe('');
+    expect(tsc.code).toBe(0);
+    // And it can fail: a wrong prop type without the expectation is an error.
+    writeFileSync(join(project.dir, 'typed-app.ts'), readFileSync(join(project.dir, 'typed-app.ts'), 'utf8').replace('// @ts-expect-error: region must be a string\n', ''));
+    const failing = await runAsync(node, [join(project.dir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: project.dir, env: childEnv({}) });
+    expect(failing.code).not.toBe(0);
+    expect(failing.output).toMatch(/typed-app\.ts\(\d+,\d+\): error TS2322/);
+  });
+
+  test('lifecycleResource null_resource synthesizes on cdktn without @cdktf/provider-null: triggers, the null provider and its required_providers entry', async () => {
+    const dir = join(project.dir, 'null-app');
+    const script = [
+      "const { App, TerraformStack } = require('cdktn');",
+      "const { ImportedKmsKey, KeyMaterial, KeyOwner, WrappingKey } = require('cdktf-thalassa-byok');",
+      `const app = new App({ outdir: ${JSON.stringify(dir)} });`,
+      "const stack = new TerraformStack(app, 'nul');",
+      "new KeyOwner(stack, { lifecycleResource: 'null_resource' });",
+      `new ImportedKmsKey(stack, 'Key', { region: '${REGION}', name: 'nul', keyType: 'aes256-gcm96', lifecycleResource: 'null_resource', material: KeyMaterial.fromFile(${JSON.stringify(materials[1].file)}), wrappingKey: WrappingKey.fromPemFile(${JSON.stringify(config.wrappingKeyFile)}, { pin: ${JSON.stringify(config.pin)} }) });`,
+      'app.synth();',
+    ].join('\n');
+    const synth = await runAsync(node, ['-e', script], { cwd: project.dir, env: childEnv({}) });
+    if (synth.code !== 0) throw new Error(synth.output);
+    const out = JSON.parse(readFileSync(join(dir, 'stacks', 'nul', 'cdk.tf.json'), 'utf8')) as {
+      resource: Record<string, Record<string, { triggers?: Record<string, string>; provisioner?: unknown[] }>>;
+      provider: Record<string, unknown>; terraform: { required_providers: Record<string, unknown> };
+    };
+    expect(Object.keys(out.resource)).toEqual(['null_resource']);
+    const resources = Object.values(out.resource.null_resource);
+    expect(resources).toHaveLength(3);
+    for (const r of resources) expect(r.provisioner).toHaveLength(1);
+    expect(Object.values(out.resource.null_resource).map((r) => Object.keys(r.triggers ?? {}).sort())).toContainEqual(
+      ['allowRotation', 'annotations', 'description', 'exportAllowed', 'fingerprint', 'hashFunction', 'keyType', 'labels', 'name', 'region']);
+    expect(out.provider).toEqual({ null: [{}] });
+    // What @cdktf/provider-null 11 declares on cdktf (test/constructs/null-resource.test.ts).
+    expect(out.terraform.required_providers).toEqual({ null: { source: 'null', version: '3.2.4' } });
   });
 
   test('deploy imports every key (provisioners: `node` and the CLI relative to the stack folder)', async () => {

@@ -214,8 +214,10 @@ export async function installedPackages(dir: string): Promise<Map<string, string
   const found = new Map<string, string[]>();
   const walk = (deps: Record<string, Node> | undefined): void => {
     for (const [name, info] of Object.entries(deps ?? {})) {
+      // A missing optional peer is listed as `{}`: not installed.
+      if (info.version === undefined) continue;
       const versions = found.get(name) ?? [];
-      if (info.version !== undefined && !versions.includes(info.version)) versions.push(info.version);
+      if (!versions.includes(info.version)) versions.push(info.version);
       found.set(name, versions.sort());
       walk(info.dependencies);
     }
