@@ -3,8 +3,8 @@
  * (`test/constructs/command-lines.test.ts` checks them against the CLI's own parser).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Annotations } from 'cdktf';
+import { join, relative, resolve, sep } from 'node:path';
+import { Annotations, App, TerraformStack } from './framework';
 import type { Construct } from 'constructs';
 import { STACK_MANIFEST_FILE } from '../protocol';
 import type { WrapHash } from '../wrapping';
@@ -95,20 +95,41 @@ function withPrefix(prefix: string, arg: Argument): Argument {
   return typeof arg === 'string' ? `${prefix}${arg}` : { ...arg, prefix };
 }
 
+/** The synth-time environment variable that names the Node.js executable the provisioners run. */
+export const NODE_OVERRIDE_ENV = 'THALASSA_BYOK_NODE';
+
 /**
- * The executable and script every provisioner runs: this package's own CLI, found next to this module
- * (`dist/constructs/` → `dist/cli/main.js`), so it is the user's installed copy in `node_modules`, whatever
- * the working directory or PATH. The executable is `process.execPath`, the Node.js running the synth, rather
- * than `node` from Terraform's PATH: it is known to meet the package's engine requirement, and version
- * managers (nvm, asdf) often leave a different `node`, or none, on the PATH that Terraform sees.
+ * The executable and script every provisioner runs: `node`, found on the PATH Terraform runs with, and this
+ * package's own CLI (`dist/constructs/` → `dist/cli/main.js`, the user's installed copy in `node_modules`)
+ * by a path relative to the stack's working directory, where Terraform runs provisioners. So `cdk.tf.json`
+ * names no absolute path of the synth machine, and a stack synthesized in one folder (or CI job) applies
+ * from a copy with the same project layout elsewhere. The CLI itself refuses to run on a Node.js older than
+ * the package's `engines` (an nvm/asdf PATH may hold an old one); `THALASSA_BYOK_NODE` at synth names
+ * another executable (a name looked up on the PATH, or a path) for the provisioners.
  */
 export function cliCommand(scope: Construct): string[] {
   const script = (cliScript ??= findCliScript());
   if (!existsSync(script)) {
     Annotations.of(scope).addWarning(`ImportedKmsKey "${scope.node.path}": the thalassa-byok CLI was not found at ${script}; build the package (npm run build) before deploying.`);
   }
-  return [process.execPath, script];
+  const override = process.env[NODE_OVERRIDE_ENV];
+  const node = override === undefined || override.trim() === '' ? 'node' : override;
+  return [node, relativeToStack(scope, script)];
 }
+
+/**
+ * `file` relative to the working directory Terraform runs the stack in: `<app outdir>/stacks/<stack id>`
+ * (cdktf's and cdktn's manifest name it so; the e2e tests deploy with cdktf-cli and apply from a copy).
+ * A relative outdir is relative to the synth's working directory, as the App itself resolves it.
+ */
+function relativeToStack(scope: Construct, file: string): string {
+  const stack = TerraformStack.of(scope);
+  const workingDirectory = resolve(App.of(scope).outdir, STACKS_FOLDER, stack.node.id);
+  const path = relative(workingDirectory, file).split(sep).join('/');
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+const STACKS_FOLDER = 'stacks';
 
 let cliScript: string | undefined;
 

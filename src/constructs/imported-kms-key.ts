@@ -8,10 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Annotations, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from 'cdktf';
-// Not re-exported from cdktf's index (cdktf marks it as meant for its own constructs), but it is the only
-// hook that runs during synthesis with the output folder in hand; cdktf's own assets use it.
-import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { addCustomSynthesis, Annotations, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
 import { Construct, type IConstruct } from 'constructs';
 import { KeyTypeError, type ImportableKeyType } from '../key-types';
 import { HsmError, wrapInToken } from '../hsm';

@@ -14,8 +14,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { dependable, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from 'cdktf';
-import { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';
+import { addCustomSynthesis, dependable, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
 import { Construct } from 'constructs';
 import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type ManifestOwner, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';
@@ -113,7 +112,7 @@ export class KeyOwner extends Construct {
   private writeManifest(session: ISynthesisSession): void {
     const stack = TerraformStack.of(this);
     // The owner id: a plain string when the code gives it; else the owner resource's id, in the state only.
-    const address = (resource: TerraformResource): string => `${resource.terraformResourceType}.${stack.getLogicalId(resource)}`;
+    const address = (resource: TerraformResource): string => `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
     const owner: ManifestOwner = Token.isUnresolved(this.ownerId)
       ? { source: 'state', address: address(this.ownerResource), attribute: 'id' }
       : { source: 'explicit', id: this.ownerId };

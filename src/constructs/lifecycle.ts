@@ -1,13 +1,13 @@
 /**
  * The Terraform wiring of an imported key, built once and rendered by two thin adapters: Terraform's built-in
- * `terraform_data` (the default) and `null_resource` from the hashicorp/null provider. Both get the same
+ * `terraform_data` (the default) and `null_resource` from the hashicorp/null provider (on cdktf through
+ * `@cdktf/provider-null` when it is installed; otherwise, and on cdktn, which has no prebuilt null provider, as
+ * the same resource declared generically, with the same `required_providers` entry). Both get the same
  * replace triggers and the same provisioners; only where a destroy provisioner reads its recorded values from
  * differs (`self.input.*` versus `self.triggers.*`).
  */
-import { DataResource, TerraformProvider, TerraformStack, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle, type ITerraformDependable } from 'cdktf';
-import { NullProvider } from '@cdktf/provider-null/lib/provider';
-import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import type { Construct } from 'constructs';
+import { framework, frameworkName, TerraformStack, type ITerraformDependable, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle } from './framework';
 
 /** Which Terraform resource carries the key's lifecycle. */
 export type LifecycleResourceType = 'terraform_data' | 'null_resource';
@@ -93,9 +93,9 @@ function escapeTrigger(value: TriggerValue): TriggerValue {
 }
 
 /** Renders `spec` as a `terraform_data` resource; the destroy provisioner reads `self.input.*`. */
-export function terraformDataResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): DataResource {
+export function terraformDataResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): TerraformResource {
   const triggers = Object.fromEntries(Object.entries(spec.triggers).map(([k, v]) => [k, escapeTrigger(v)]));
-  return new DataResource(scope, id, {
+  return new (framework().DataResource)(scope, id, {
     triggersReplace: triggers,
     // `input` is what a destroy provisioner may read (Terraform allows it only `self`); it repeats triggers.
     input: spec.recorded.length === 0 ? undefined : Object.fromEntries(spec.recorded.map((k) => [k, triggers[k]])),
@@ -108,16 +108,40 @@ export function terraformDataResource(scope: Construct, id: string, spec: Lifecy
  * Renders `spec` as a `null_resource`; its `triggers` is a map of strings, so non-string settings are JSON
  * text, and the destroy provisioner reads `self.triggers.*`. Adds a `null` provider to the stack if it has none.
  */
-export function nullResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): NullResource {
-  ensureNullProvider(scope);
+export function nullResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): TerraformResource {
+  const prebuilt = prebuiltNullProvider();
+  ensureNullProvider(scope, prebuilt);
   const triggers = Object.fromEntries(
     Object.entries(spec.triggers).map(([k, v]) => [k, escapeTemplate(typeof v === 'string' ? v : canonicalJson(v))]),
   );
-  return new NullResource(scope, id, {
-    triggers,
-    provisioners: provisioners(spec, (k) => `\${self.triggers.${k}}`),
-    ...meta,
-  });
+  const config = { provisioners: provisioners(spec, (k) => `\${self.triggers.${k}}`), ...meta };
+  if (prebuilt !== undefined) return new prebuilt.Resource(scope, id, { triggers, ...config });
+  const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'null_resource', terraformGeneratorMetadata: NULL_PROVIDER_METADATA, ...config });
+  resource.addOverride('triggers', triggers);
+  return resource;
+}
+
+/** What `@cdktf/provider-null` 11 declares for hashicorp/null; the generic adapter declares the same. */
+const NULL_PROVIDER_METADATA = { providerName: 'null', providerVersion: '3.2.4', providerVersionConstraint: '~> 3.0' };
+
+interface PrebuiltNull {
+  readonly Resource: new (scope: Construct, id: string, config: { triggers: Record<string, string> } & LifecycleMeta & { provisioners: LocalExecProvisioner[] }) => TerraformResource;
+  readonly NullProvider: new (scope: Construct, id: string) => Construct;
+}
+
+/** `@cdktf/provider-null` on cdktf when the app has it installed (it requires cdktf, so never on cdktn). */
+function prebuiltNullProvider(): PrebuiltNull | undefined {
+  if (frameworkName() !== 'cdktf') return undefined;
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Resource } = require('@cdktf/provider-null/lib/resource') as Pick<PrebuiltNull, 'Resource'>;
+    const { NullProvider } = require('@cdktf/provider-null/lib/provider') as Pick<PrebuiltNull, 'NullProvider'>;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return { Resource, NullProvider };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
 }
 
 /** Renders `spec` with the adapter for `type`. */
@@ -127,10 +151,15 @@ export function lifecycleResource(type: LifecycleResourceType, scope: Construct,
 
 const NULL_PROVIDER_ID = 'thalassa-byok-null-provider';
 
-function ensureNullProvider(scope: Construct): void {
+function ensureNullProvider(scope: Construct, prebuilt: PrebuiltNull | undefined): void {
   const stack = TerraformStack.of(scope);
+  const { TerraformProvider } = framework();
   const present = stack.node
     .findAll()
     .some((c) => TerraformProvider.isTerraformProvider(c) && c.terraformResourceType === 'null');
-  if (!present) new NullProvider(stack, NULL_PROVIDER_ID);
+  if (present) return;
+  if (prebuilt !== undefined) new prebuilt.NullProvider(stack, NULL_PROVIDER_ID);
+  // TerraformProvider is abstract only to TypeScript: its synthesis of a provider without arguments is the
+  // whole of what hashicorp/null needs.
+  else new (class NullProvider extends TerraformProvider {})(stack, NULL_PROVIDER_ID, { terraformResourceType: 'null', terraformGeneratorMetadata: NULL_PROVIDER_METADATA, terraformProviderSource: 'null' });
 }

@@ -4,7 +4,7 @@
  * the property and the received value.
  */
 import { shownValue } from '../disclosure';
-import { Token } from 'cdktf';
+import { Token } from './framework';
 import { RESERVED_PREFIX } from '../protocol';
 
 /** A region slug, e.g. `nl-01`. */

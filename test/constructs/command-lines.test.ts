@@ -19,7 +19,7 @@ const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', for
 const asym = new ImportedKmsKey(stack, 'asym', baseProps({ name: 'asym', keyType: 'ed25519', material: KeyMaterial.fromBytes(ed), removalPolicy: 'retain', hashFunction: 'sha512' }));
 const nul = new ImportedKmsKey(stack, 'nul', baseProps({ name: 'nul', lifecycleResource: 'null_resource' }));
 const out = synthJson(stack);
-const all = Object.entries({ ...out.resource?.terraform_data, ...(out.resource?.null_resource ?? {}) })
+const all = Object.entries({ ...out.resource?.terraform_data, ...out.resource?.null_resource })
   .flatMap(([id, r]) => ((r as { provisioner?: Provisioner[] }).provisioner ?? []).map((p) => [id, argv(p)] as const));
 
 test('every provisioner runs a known command whose options parse, and ends with the step Terraform names on failure', () => {

@@ -88,8 +88,8 @@ describe('default synthesis (terraform_data)', () => {
 
   test('create runs `thalassa-byok import` per the CLI contract, with no shell', () => {
     expect(createArgv(r)).toEqual([
-      process.execPath,
-      expect.stringMatching(/[/\\]cli[/\\]main\.js$/),
+      'node',
+      expect.stringMatching(/^\.\.\/(\.\.\/)+.*dist\/cli\/main\.js$/),
       'import',
       '--region=nl-01',
       `--name=${key.physicalName}`,

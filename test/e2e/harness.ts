@@ -6,11 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { keyFixture, keyPair, specOf } from '../support/key-fixtures';
 import { KEY_TYPES, type ImportableKeyType, type KeyTypeName } from '../../src/key-types';
@@ -50,6 +50,8 @@ export interface AppConfig {
    * fails unless the key exists by then.
    */
   readonly consumers?: readonly { readonly id: string; readonly keyId: string }[];
+  /** A `LocalBackend` state path (relative: to the stack's folder), instead of the framework's default backend. */
+  readonly localBackendPath?: string;
 }
 
 /** The app every end-to-end project runs: one stack, one ImportedKmsKey per configured key, and outputs. */
@@ -57,10 +59,11 @@ const APP_JS = `'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const config = JSON.parse(readFileSync(join(__dirname, 'config.json'), 'utf8'));
-const { App, DataResource, TerraformStack, TerraformOutput } = require(config.cdktf);
+const { App, DataResource, LocalBackend, TerraformStack, TerraformOutput } = require(config.cdktf);
 const { ImportedKmsKey, KeyMaterial, KeyOwner, WrappingKey } = require(config.library);
 const app = new App();
 const stack = new TerraformStack(app, config.stack);
+if (config.localBackendPath) new LocalBackend(stack, { path: config.localBackendPath });
 if (config.keyOwner) new KeyOwner(stack, config.keyOwner);
 const wrappingKey = WrappingKey.fromPemFile(config.wrappingKeyFile, { pin: config.pin });
 const keys = {};
@@ -126,6 +129,10 @@ export class E2eProject {
   public readonly blobs = new Map<string, Buffer>();
   /** Every symmetric commitment a synth wrote: like blobs, they belong in their owner-only file only. */
   public readonly commitments = new Set<string>();
+  /** The framework CLI `cdktf()` runs: this repository's cdktf-cli, or e.g. `[node22, …/cdktn.js]`. */
+  public cli: readonly string[] = [CDKTF_BIN];
+  /** Extra environment for `cdktf()` (e.g. a PATH with another Node.js first). */
+  public env: Record<string, string> = {};
 
   constructor(prefix: string, public readonly apiEnv: Record<string, string>, dir?: string) {
     this.dir = dir ?? mkdtempSync(join(tmpdir(), prefix));
@@ -151,10 +158,11 @@ export class E2eProject {
 
   /** `cdktf <args>` with the emulator's credentials; records the output and the blobs the synth wrote. */
   public async cdktf(stack: string, ...args: string[]): Promise<RunResult> {
-    const result = await runAsync(CDKTF_BIN, [...args, '--no-color'], {
+    const result = await runAsync(this.cli[0], [...this.cli.slice(1), ...args, '--no-color'], {
       cwd: this.dir,
       env: childEnv({
         ...this.apiEnv,
+        ...this.env,
         CHECKPOINT_DISABLE: '1',
         TF_CLI_CONFIG_FILE: join(this.dir, 'empty.tfrc'),
         TF_IN_AUTOMATION: '1',
@@ -180,6 +188,45 @@ export class E2eProject {
   public remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The way a user gets the package: `npm pack` of this repository (dist/ was built by jest's globalSetup, so
+ * --ignore-scripts skips prepack's second build), installed with `dependencies` (e.g. `cdktf@0.21.0`) into
+ * `<scratch>/app`, outside this checkout. Returns the project folder.
+ */
+export async function installPackedProject(scratch: string, dependencies: readonly string[], node: string = process.execPath): Promise<string> {
+  const npmEnv = childEnv({ PATH: `${dirname(node)}:${process.env.PATH ?? ''}` });
+  const pack = await runAsync('npm', ['pack', '--ignore-scripts', '--json', `--pack-destination=${scratch}`], { cwd: REPO, env: npmEnv });
+  if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.output}`);
+  const tarball = join(scratch, (JSON.parse(pack.output.slice(pack.output.indexOf('['))) as { filename: string }[])[0].filename);
+  const dir = join(scratch, 'app');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-infra', version: '1.0.0', private: true }));
+  const install = await runAsync('npm', [
+    'install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball, ...dependencies,
+  ], { cwd: dir, env: npmEnv, timeoutMs: 240_000 });
+  if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
+  return dir;
+}
+
+/** Every package installed in `dir`'s node_modules, at any depth, with its versions (`npm ls --all --json`). */
+export async function installedPackages(dir: string): Promise<Map<string, string[]>> {
+  const ls = await runAsync('npm', ['ls', '--all', '--json'], { cwd: dir, env: childEnv({}) });
+  interface Node { version?: string; dependencies?: Record<string, Node> }
+  const found = new Map<string, string[]>();
+  const walk = (deps: Record<string, Node> | undefined): void => {
+    for (const [name, info] of Object.entries(deps ?? {})) {
+      // A missing optional peer is listed as `{}`: not installed.
+      if (info.version === undefined) continue;
+      const versions = found.get(name) ?? [];
+      if (!versions.includes(info.version)) versions.push(info.version);
+      found.set(name, versions.sort());
+      walk(info.dependencies);
+    }
+  };
+  walk((JSON.parse(ls.output.slice(ls.output.indexOf('{'))) as Node).dependencies);
+  return found;
 }
 
 /** Every regular file under `dir` (none if it does not exist). */

@@ -4,15 +4,15 @@
  * must run the CLI from the scratch project's node_modules: nothing may point back into this checkout.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey } from '../../src/wrapping';
 import { proveKeyHoldsMaterial } from '../../examples/key-proof';
 import { expectNoLeak } from '../support/no-leak';
-import { childEnv, E2eProject, generateMaterial, ORGANISATION, producedTexts, REGION, REPO, runAsync } from './harness';
+import { E2eProject, generateMaterial, installedPackages, installPackedProject, ORGANISATION, producedTexts, REGION, REPO } from './harness';
 
 jest.setTimeout(180_000);
 
@@ -34,20 +34,7 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     scratch = mkdtempSync(join(tmpdir(), 'thalassa-byok-user-'));
     expect(realpathSync(scratch).startsWith(realpathSync(REPO))).toBe(false);
 
-    // dist/ was built by jest's globalSetup; --ignore-scripts skips prepack's second build.
-    const npmEnv = childEnv({});
-    const pack = await runAsync('npm', ['pack', '--ignore-scripts', '--json', `--pack-destination=${scratch}`], { cwd: REPO, env: npmEnv });
-    if (pack.code !== 0) throw new Error(`npm pack failed:\n${pack.output}`);
-    const tarball = join(scratch, (JSON.parse(pack.output.slice(pack.output.indexOf('['))) as { filename: string }[])[0].filename);
-
-    const dir = join(scratch, 'app');
-    mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-infra', version: '1.0.0', private: true }));
-    const install = await runAsync('npm', [
-      'install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
-      tarball, `cdktf@${versionOf('cdktf')}`, `constructs@${versionOf('constructs')}`,
-    ], { cwd: dir, env: npmEnv, timeoutMs: 150_000 });
-    if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
+    const dir = await installPackedProject(scratch, [`cdktf@${versionOf('cdktf')}`, `constructs@${versionOf('constructs')}`]);
     project = new E2eProject('unused', apiEnv, dir);
   });
 
@@ -55,6 +42,14 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     await client?.close();
     await emulator?.close();
     if (scratch !== undefined && process.env.BYOK_E2E_KEEP !== '1') rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('npm ls: the package brings no second framework (no cdktn) and no second copy of cdktf or constructs', async () => {
+    const installed = await installedPackages(project.dir);
+    expect(installed.has('cdktf')).toBe(true);
+    expect(installed.has('cdktn')).toBe(false);
+    expect(installed.get('cdktf')).toEqual([versionOf('cdktf')]);
+    expect(installed.get('constructs')).toEqual([versionOf('constructs')]);
   });
 
   test('cdktf deploy imports the key with the CLI from the project\'s node_modules', async () => {
@@ -76,12 +71,16 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     const resources = (JSON.parse(config) as { resource: { terraform_data: Record<string, { provisioner: { 'local-exec': { interpreter: string[] } }[] }> } }).resource.terraform_data;
     const interpreters = Object.values(resources).flatMap((r) => r.provisioner.map((p) => p['local-exec'].interpreter));
     expect(interpreters.length).toBeGreaterThanOrEqual(2);
+    // `node` from Terraform's PATH, and the CLI relative to the stack's folder, where Terraform runs them.
     const installedCli = join(realpathSync(project.dir), 'node_modules', 'cdktf-thalassa-byok', 'dist', 'cli', 'main.js');
     for (const interpreter of interpreters) {
-      expect(realpathSync(interpreter[1])).toBe(installedCli);
-      expect(existsSync(interpreter[0])).toBe(true);
+      expect(interpreter[0]).toBe('node');
+      expect(interpreter[1]).toBe('../../../node_modules/cdktf-thalassa-byok/dist/cli/main.js');
+      expect(realpathSync(resolve(project.stackDir(STACK), interpreter[1]))).toBe(installedCli);
     }
     expect(config).not.toContain(REPO);
+    // (The project's own folder does appear: cdktf's default local backend path. portable.e2e.test.ts
+    // declares a backend and checks that nothing absolute is left.)
 
     const name = project.readOutputs('outputs.json', STACK)['signing-name'];
     const key = await client.findKeyByName(REGION, name);
