@@ -3,6 +3,7 @@
  * constructs into a scratch project outside the repository, then `cdktf deploy` of one key. The provisioner
  * must run the CLI from the scratch project's node_modules: nothing may point back into this checkout.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,6 +51,20 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     expect(installed.has('cdktn')).toBe(false);
     expect(installed.get('cdktf')).toEqual([versionOf('cdktf')]);
     expect(installed.get('constructs')).toEqual([versionOf('constructs')]);
+  });
+
+  test('in the scratch project, each documented import path resolves and an internal one does not', () => {
+    const load = (specifier: string): string => {
+      const script = `try { console.log(Object.keys(require(${JSON.stringify(specifier)})).join(',')); } catch (e) { console.log('ERR ' + e.code); }`;
+      return spawnSync(process.execPath, ['-e', script], { cwd: project.dir, encoding: 'utf8' }).stdout.trim();
+    };
+    expect(load('cdktf-thalassa-byok').split(',')).toEqual(expect.arrayContaining(['ImportedKmsKey', 'KeyOwner', 'KeyMaterial', 'WrappingKey']));
+    expect(load('cdktf-thalassa-byok/api').split(',')).toContain('KmsClient');
+    expect(load('cdktf-thalassa-byok/emulator').split(',')).toContain('startEmulator');
+    expect(load('cdktf-thalassa-byok/package.json')).toContain('name');
+    for (const internal of ['cdktf-thalassa-byok/dist/emulator', 'cdktf-thalassa-byok/dist/cli/run', 'cdktf-thalassa-byok/src/index']) {
+      expect([internal, load(internal)]).toEqual([internal, 'ERR ERR_PACKAGE_PATH_NOT_EXPORTED']);
+    }
   });
 
   test('cdktf deploy imports the key with the CLI from the project\'s node_modules', async () => {
