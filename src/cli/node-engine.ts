@@ -4,8 +4,6 @@
  * managers (nvm, asdf) may leave an old one there; without this check it would fail later, obscurely.
  * This module must load, and say so, even on an old Node.js: it imports nothing but Node built-ins.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** `[major, minor, patch]` of `v22.19.0` / `22.19.0`, or undefined for anything else. */
 function parseVersion(text: string): [number, number, number] | undefined {
@@ -34,10 +32,13 @@ export function nodeEngineProblem(found: string, range: string, execPath: string
   return undefined;
 }
 
-/** The package's `engines.node`, read from its package.json (`dist/cli/` → the package root). */
+/**
+ * The package's `engines.node`, as a constant: the CLI also runs from builds that have no package.json next
+ * to them (the demo's, the tests' temporary ones), and reading a file costs start-up time. A test keeps it
+ * equal to package.json's.
+ */
+const REQUIRED_NODE = '>=20.18.1';
+
 export function requiredNodeRange(): string {
-  const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { engines?: { node?: string } };
-  const range = manifest.engines?.node;
-  if (typeof range !== 'string') throw new Error('thalassa-byok: its package.json has no engines.node');
-  return range;
+  return REQUIRED_NODE;
 }

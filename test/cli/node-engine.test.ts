@@ -12,7 +12,7 @@ import { CLI } from '../support/cli';
 const ENGINES = (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
 
 describe('nodeEngineProblem', () => {
-  test('reads the package\'s own engines range', () => {
+  test('holds the package\'s own engines range', () => {
     expect(requiredNodeRange()).toBe(ENGINES);
     expect(nodeEngineProblem(process.version, ENGINES, process.execPath)).toBeUndefined();
   });
