@@ -14,6 +14,7 @@
  * Anything else is left as it is, and the canonical check refuses it as trailing data.
  */
 import type { ImportableKeyType } from '../key-types';
+import { derSequenceLength } from '../material/der';
 
 /** The most zero bytes a pad to a multiple of 8 can add. */
 export const MAX_KWP_ZERO_PADDING = 7;
@@ -35,14 +36,3 @@ export function stripKwpZeroPadding(material: Buffer, type: ImportableKeyType): 
   return stripped;
 }
 
-/** The total length (tag, length, content) of a DER SEQUENCE at byte 0, or undefined if it is not one. */
-function derSequenceLength(bytes: Buffer): number | undefined {
-  if (bytes.length < 2 || bytes[0] !== 0x30) return undefined;
-  const first = bytes[1];
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || bytes.length < 2 + count) return undefined;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i];
-  return 2 + count + length;
-}

@@ -8,6 +8,7 @@ import { shownValue } from '../disclosure';
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
 import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
+import { derSequenceLength } from './der';
 
 /**
  * How the material is encoded. `auto` (the default) recognises every other format from the input itself.
@@ -81,17 +82,6 @@ export function parseCanonicalMaterial(canonical: Uint8Array, type: ImportableKe
   return checkPrivateKey(key, type);
 }
 
-/** The total length of a DER SEQUENCE starting at byte 0 (tag, length, content), or undefined if it is not one. */
-function derSequenceLength(bytes: Buffer): number | undefined {
-  if (bytes.length < 2 || bytes[0] !== 0x30) return undefined;
-  const first = bytes[1];
-  if (first < 0x80) return 2 + first;
-  const count = first & 0x7f;
-  if (count === 0 || count > 4 || bytes.length < 2 + count) return undefined;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + bytes[2 + i];
-  return 2 + count + length;
-}
 
 function normalizeSymmetric(bytes: Buffer, type: SymmetricKeyType, format: MaterialFormat): Buffer {
   switch (format) {
