@@ -7,7 +7,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient, type KmsKey } from '../../src/api';
-import { startEmulator, type RunningEmulator } from '../../src/emulator';
+import { startEmulator, type FaultSpec, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial } from '../../src/material';
 import { wrap, WrappingKey } from '../../src/wrapping';
 import { CONSTRUCT_LABEL, FINGERPRINT_ANNOTATION, OWNER_LABEL, type StackManifest } from '../../src/protocol';
@@ -83,6 +83,16 @@ class Scenario {
 
   public async deploy(): Promise<{ code: number; output: string }> {
     return this.project.cdktf(STACK, 'deploy', '--auto-approve');
+  }
+
+  /** A deploy while the emulator injects `faults`; they are switched off again whatever happens. */
+  public async deployUnder(faults: FaultSpec): Promise<{ code: number; output: string }> {
+    emulator.setFaults(faults);
+    try {
+      return await this.deploy();
+    } finally {
+      emulator.setFaults(undefined);
+    }
   }
 
   public async deployOk(): Promise<string> {
@@ -188,13 +198,7 @@ describe('a failed replacement leaves the old key active and usable', () => {
     await s.deployOk();
     const [old] = await keysOf('fr');
     await s.declare([{ id: 'fr', props: { description: 'changed' } }]);
-    emulator.setFaults({ rules: [{ kind: '500', method: 'POST', path: `/v1/kms/${REGION}/keys` }] });
-    let failed;
-    try {
-      failed = await s.deploy();
-    } finally {
-      emulator.setFaults(undefined);
-    }
+    const failed = await s.deployUnder({ rules: [{ kind: '500', method: 'POST', path: `/v1/kms/${REGION}/keys` }] });
     expect(failed.code).not.toBe(0);
     expect((await client.getKey(REGION, old.identity)).status).toBe('active');
     await proveKeyHoldsMaterial(client, REGION, old, (await s.material('fr', 'aes256-gcm96')).known);
@@ -212,19 +216,13 @@ describe('a lost answer leaves no orphan', () => {
    */
   const failWithCommittedKey = async (s: Scenario, id: string): Promise<void> => {
     await s.declare([{ id }]);
-    emulator.setFaults({
+    const failed = await s.deployUnder({
       rules: [
         { kind: 'drop-after-commit', method: 'POST', path: `/v1/kms/${REGION}/keys`, count: 1 },
         // The import's first lookup (is the name taken?) goes through; the ones after the lost create fail.
         { kind: '503', method: 'GET', path: `/v1/kms/${REGION}/keys`, skip: 1 },
       ],
     });
-    let failed;
-    try {
-      failed = await s.deploy();
-    } finally {
-      emulator.setFaults(undefined);
-    }
     expect(failed.code).not.toBe(0);
     expect(await statusesOf(id)).toEqual(['active']);
   };
