@@ -51,7 +51,16 @@ export function invalidProp(path: string, prop: string, expected: string, receiv
   return new ImportedKmsKeyError(code, path, prop, propMessage(path, prop, expected, received));
 }
 
-/** The shared message shape, also used for `addValidation` messages. */
+/** The shared message shape. A cause's message may end in a period already: one is enough. */
 export function propMessage(path: string, prop: string, expected: string, received: string): string {
-  return `ImportedKmsKey "${path}": property "${prop}" must be ${expected}; received ${received}.`;
+  return `ImportedKmsKey "${path}": property "${prop}" must be ${expected}; received ${received.replace(/\.$/, '')}.`;
+}
+
+/**
+ * The message for `node.addValidation`: cdktf prefixes each with `[<construct path>]`, so the path is left
+ * out here rather than said twice.
+ */
+export function validationMessage(err: ImportedKmsKeyError): string {
+  const prefix = `ImportedKmsKey "${err.constructPath}": `;
+  return err.message.startsWith(prefix) ? `ImportedKmsKey: ${err.message.slice(prefix.length)}` : err.message;
 }

@@ -16,7 +16,7 @@ import { CanonicalKeyMaterial, HsmKeyMaterial, KeyMaterial, KeyMaterialError, Pr
 import { wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
 import { writeOwnerOnlyFile } from '../secret-file';
 import { cliCommand, importCommandLine, setRotationCommandLine } from './commands';
-import { describeReceived, ImportedKmsKeyError, invalidProp, propMessage } from './errors';
+import { describeReceived, ImportedKmsKeyError, invalidProp, propMessage, validationMessage, type ImportedKmsKeyErrorCode } from './errors';
 import { constructId, KeyOwner, OUTPUT_FOLDER, stackOutputFolder } from './key-owner';
 import { canonicalJson, lifecycleResource, type LifecycleResourceType } from './lifecycle';
 import type { ImportedKmsKeyProps } from './props';
@@ -85,6 +85,12 @@ export class ImportedKmsKey extends Construct {
   /** The construct's id within the state, recorded on the key as the label `cdktf-thalassa-byok/construct`. */
   public readonly constructId: string;
 
+  /**
+   * The mistakes found in the props, each naming its property (empty when there are none). They do not throw
+   * at construction: synth reports all of them, of every key, together.
+   */
+  public readonly problems: readonly ImportedKmsKeyError[];
+
   readonly #blob: Buffer;
   readonly #commitment?: string;
   readonly #commitmentFile?: string;
@@ -95,31 +101,50 @@ export class ImportedKmsKey extends Construct {
     Object.defineProperty(this, IMPORTED_KMS_KEY, { value: true });
     const path = this.node.path;
     if (props === null || typeof props !== 'object') throw invalidProp(path, 'props', 'an ImportedKmsKeyProps object', describeReceived(props));
-    const settings = checkSettings(path, props);
-
-    const keyType = loadKeyType(path, props.keyType);
-    if (!(props.wrappingKey instanceof WrappingKey)) {
-      throw invalidProp(path, 'wrappingKey', 'a WrappingKey (WrappingKey.fromPemFile / fromPem)', describeReceived(props.wrappingKey));
+    // Every mistake is collected and reported by one validation, so that an app's mistakes come together in
+    // one synth; the construct is still built (from defaults where a prop is wrong) but cannot synthesize.
+    const { settings, problems } = checkSettings(path, props);
+    this.problems = problems;
+    const failed = (prop: string): boolean => problems.some((problem) => problem.prop === prop);
+    const collect = <T>(load: () => T): T | undefined => {
+      try {
+        return load();
+      } catch (err) {
+        if (!(err instanceof ImportedKmsKeyError)) throw err;
+        problems.push(err);
+        return undefined;
+      }
+    };
+    const keyType = failed('keyType') ? undefined : collect(() => loadKeyType(path, props.keyType));
+    const hash = (failed('hashFunction') ? undefined : collect(() => loadHash(path, props.hashFunction))) ?? 'sha256';
+    const wrappingKey = props.wrappingKey instanceof WrappingKey ? props.wrappingKey : undefined;
+    if (wrappingKey === undefined) {
+      problems.push(invalidProp(path, 'wrappingKey', 'a WrappingKey (WrappingKey.fromPemFile / fromPem)', describeReceived(props.wrappingKey)));
     }
-    const { blob, fingerprint, commitment, hashFunction, warnings } = wrapMaterial(path, props.material, keyType, props.wrappingKey, loadHash(path, props.hashFunction));
+    // The material can only be checked against a known key type and wrapped with a wrapping key.
+    const wrapped = keyType !== undefined && wrappingKey !== undefined
+      ? collect(() => wrapMaterial(path, props.material, keyType, wrappingKey, hash))
+      : void collect(() => checkMaterialKind(path, props.material));
+    const { blob, fingerprint, commitment, hashFunction, warnings } = wrapped ?? { blob: Buffer.alloc(0), fingerprint: 'invalid', hashFunction: hash, warnings: [] };
     this.#blob = blob;
     this.#commitment = commitment;
     for (const warning of warnings) Annotations.of(this).addWarning(warning);
 
     // Once per stack and wrapping key: a stack of a hundred keys sharing one unpinned key needs one warning.
-    if (!props.wrappingKey.pinned && firstUseInStack(TerraformStack.of(this), props.wrappingKey.fingerprint)) {
+    if (wrappingKey !== undefined && !wrappingKey.pinned && firstUseInStack(TerraformStack.of(this), wrappingKey.fingerprint)) {
       Annotations.of(this).addWarning(
-        `ImportedKmsKey "${path}": the wrapping key from ${props.wrappingKey.source} (${props.wrappingKey.fingerprint}) is not pinned ` +
+        `ImportedKmsKey "${path}": the wrapping key from ${wrappingKey.source} (${wrappingKey.fingerprint}) is not pinned ` +
           '(this warning stands for every key of the stack that uses it). ' +
-          `Pin it with WrappingKey.fromPemFile(path, { pin: '${props.wrappingKey.fingerprint}' }) after checking it out of band, so that a substituted key fails synth.`,
+          `Pin it with WrappingKey.fromPemFile(path, { pin: '${wrappingKey.fingerprint}' }) after checking it out of band, so that a substituted key fails synth.`,
       );
     }
     if (hashFunction === 'sha1') {
       Annotations.of(this).addWarning(`ImportedKmsKey "${path}": hashFunction "sha1" is weak; use "sha256" unless your HSM can wrap with nothing else.`);
     }
+    const keyTypeName = keyType?.name ?? String(props.keyType);
 
     this.region = settings.region;
-    this.keyType = keyType.name;
+    this.keyType = keyTypeName;
     this.fingerprint = fingerprint;
     this.hashFunction = hashFunction;
     this.constructId = constructId(this);
@@ -128,7 +153,7 @@ export class ImportedKmsKey extends Construct {
     // which is different on every synth (a fresh ephemeral key per wrap).
     const immutable = {
       region: settings.region,
-      keyType: keyType.name,
+      keyType: keyTypeName,
       fingerprint,
       description: settings.description,
       labels: settings.labels,
@@ -151,7 +176,7 @@ export class ImportedKmsKey extends Construct {
       // Recorded so that `name` can be a reference (terraform_data's `output`, null_resource's `triggers`).
       recorded: ['name'],
       onCreate: importCommandLine(cli, {
-        ...settings, keyType: keyType.name, hashFunction, fingerprint, name: this.physicalName,
+        ...settings, keyType: keyTypeName, hashFunction, fingerprint, name: this.physicalName,
         // Relative: Terraform runs provisioners in the stack's working directory (cdktf.out/stacks/<stack>).
         wrappedFile: this.wrappedBlobFile,
         commitmentFile: this.#commitmentFile,
@@ -168,7 +193,7 @@ export class ImportedKmsKey extends Construct {
     this.name = recordedName(settings.lifecycleResource, this.resource);
     owner.addKey({
       construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
-      keyType: keyType.name, removalPolicy: settings.removalPolicy,
+      keyType: keyTypeName, removalPolicy: settings.removalPolicy,
       ...(this.#commitmentFile === undefined ? {} : { commitmentFile: this.#commitmentFile }),
       blobFile: this.wrappedBlobFile,
       settings: {
@@ -179,7 +204,7 @@ export class ImportedKmsKey extends Construct {
         rotation: { enabled: settings.rotation.enabled, ...(settings.rotation.periodInDays === undefined ? {} : { periodInDays: settings.rotation.periodInDays }) },
       }),
       // The blob is wrapped for the key's region (synth checks the pin against that region's key).
-      wrappingKey: { fingerprint: props.wrappingKey.fingerprint, region: settings.region },
+      wrappingKey: { fingerprint: wrappingKey?.fingerprint ?? 'invalid', region: settings.region },
     }, this.resource);
 
     if (settings.rotation !== undefined) {
@@ -197,24 +222,29 @@ export class ImportedKmsKey extends Construct {
     }
 
     keysNamed(this.node.root, this.region, this.physicalName).push(this);
-    this.node.addValidation({ validate: () => this.duplicateKeyErrors() });
+    this.node.addValidation({ validate: () => [...this.problems, ...this.duplicateKeyErrors()].map(validationMessage) });
     addCustomSynthesis(this, { onSynthesize: (session) => this.writeApplyFiles(session) });
   }
 
   /** Two keys with the same region and physical name would fight over one key in Thalassa Cloud. */
-  private duplicateKeyErrors(): string[] {
+  private duplicateKeyErrors(): ImportedKmsKeyError[] {
     return keysNamed(this.node.root, this.region, this.physicalName)
       .filter((other) => other !== this)
-      .map((other) => propMessage(
+      .map((other) => invalidProp(
         this.node.path,
         this.#nameProp,
         'unique per region within the app',
         `physical name ${JSON.stringify(this.physicalName)} in region ${JSON.stringify(this.region)}, which ImportedKmsKey "${other.node.path}" also declares`,
+        'DUPLICATE_KEY',
       ));
   }
 
   /** The blob (and a symmetric key's commitment) for the import step, each in an owner-only file. */
   private writeApplyFiles(session: ISynthesisSession): void {
+    // Reached with mistakes only when the app skips validation: nothing may be written for such a key.
+    if (this.problems.length > 0) {
+      throw new ImportedKmsKeyError(this.problems[0].code as ImportedKmsKeyErrorCode, this.node.path, this.problems[0].prop, this.problems.map((problem) => problem.message).join('\n'));
+    }
     const stackDir = join(stackOutputFolder(session, TerraformStack.of(this)), '..');
     writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob);
     if (this.#commitmentFile !== undefined) writeOwnerOnlyFile(join(stackDir, this.#commitmentFile), `${this.#commitment}\n`);
@@ -253,6 +283,13 @@ function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsK
   return keys;
 }
 
+/** Material of a kind the construct takes, checked even when nothing else about it can be. */
+function checkMaterialKind(path: string, material: unknown): asserts material is KeyMaterial | HsmKeyMaterial | PreWrappedKeyMaterial {
+  if (!(material instanceof KeyMaterial || material instanceof HsmKeyMaterial || material instanceof PreWrappedKeyMaterial)) {
+    throw invalidProp(path, 'material', 'KeyMaterial.fromFile / fromEnv / fromBytes / fromPkcs11, or KeyMaterial.preWrapped', describeReceived(material));
+  }
+}
+
 /**
  * Loads, fingerprints and wraps the material (or checks a pre-wrapped blob, or has a token wrap its key); the
  * plaintext is zeroed at once, and a token's key is never read at all.
@@ -260,6 +297,7 @@ function keysNamed(root: IConstruct, region: string, name: string): ImportedKmsK
 function wrapMaterial(
   path: string, material: unknown, keyType: ImportableKeyType, wrappingKey: WrappingKey, hash: WrapHash,
 ): WrappedMaterial {
+  checkMaterialKind(path, material);
   if (material instanceof HsmKeyMaterial) return wrapInHsm(path, material, keyType, wrappingKey, hash);
   if (material instanceof PreWrappedKeyMaterial) {
     const blob = material.blob();
@@ -275,9 +313,6 @@ function wrapMaterial(
         `fingerprint ${describeReceived(material.fingerprint)}`);
     }
     return { blob: Buffer.from(blob), fingerprint: material.fingerprint, hashFunction: hash, warnings: [] };
-  }
-  if (!(material instanceof KeyMaterial)) {
-    throw invalidProp(path, 'material', 'KeyMaterial.fromFile / fromEnv / fromBytes / fromPkcs11, or KeyMaterial.preWrapped', describeReceived(material));
   }
   let canonical: CanonicalKeyMaterial | undefined;
   try {

@@ -5,6 +5,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, TerraformStack, Testing } from 'cdktf';
+import type { Construct } from 'constructs';
 import { ImportedKmsKey, type ImportedKmsKeyProps } from '../../src/constructs';
 import { KeyMaterial, WrappingKey } from '../../src';
 
@@ -44,6 +45,16 @@ export function baseProps(overrides: Partial<ImportedKmsKeyProps> = {}): Importe
 /** A stack in a fresh test app. */
 export function newStack(id = 'stack'): TerraformStack {
   return new TerraformStack(Testing.app(), id);
+}
+
+/**
+ * Builds a key and throws its first problem: the construct does not throw (synth reports every key's
+ * problems together), but a test of one mistake wants that mistake as an error.
+ */
+export function buildKey(scope: Construct, id: string, props: ImportedKmsKeyProps): ImportedKmsKey {
+  const key = new ImportedKmsKey(scope, id, props);
+  if (key.problems.length > 0) throw key.problems[0];
+  return key;
 }
 
 /** Builds one key in a fresh stack; returns the stack and the key. */

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import { ImportedKmsKey, ImportedKmsKeyError, type ImportedKmsKeyProps } from '../../src/constructs';
 import { KeyMaterial, WrappingError, WrappingKey } from '../../src';
-import { baseProps, newStack, wrappingKey, wrappingKeyPair } from './fixtures';
+import { baseProps, buildKey, filesUnder, newStack, wrappingKey, wrappingKeyPair } from './fixtures';
 
 const PATH = 'stack/key';
 
 function failure(props: Partial<ImportedKmsKeyProps> | Record<string, unknown>): ImportedKmsKeyError {
   try {
-    new ImportedKmsKey(newStack(), 'key', baseProps(props as Partial<ImportedKmsKeyProps>));
+    buildKey(newStack(), 'key', baseProps(props as Partial<ImportedKmsKeyProps>));
   } catch (err) {
     if (err instanceof ImportedKmsKeyError) return err;
     throw err;
@@ -80,7 +80,7 @@ describe('eager validation', () => {
 
   test('rotation periods 1 and 3650 are accepted', () => {
     for (const periodInDays of [1, 3650]) {
-      expect(() => new ImportedKmsKey(newStack(), 'key', baseProps({ allowRotation: true, rotation: { enabled: true, periodInDays } }))).not.toThrow();
+      expect(() => buildKey(newStack(), 'key', baseProps({ allowRotation: true, rotation: { enabled: true, periodInDays } }))).not.toThrow();
     }
   });
 
@@ -94,7 +94,7 @@ describe('eager validation', () => {
     const region = new TerraformVariable(stack, 'region', { type: 'string' });
     let err: unknown;
     try {
-      new ImportedKmsKey(stack, 'key', baseProps({ region: region.stringValue }));
+      buildKey(stack, 'key', baseProps({ region: region.stringValue }));
     } catch (e) {
       err = e;
     }
@@ -106,7 +106,7 @@ describe('eager validation', () => {
   test('a label value token is refused too', () => {
     const stack = newStack();
     const v = new TerraformVariable(stack, 'v', { type: 'string' });
-    expect(() => new ImportedKmsKey(stack, 'key', baseProps({ labels: { a: v.stringValue } }))).toThrow(/property "labels" must be a concrete value/);
+    expect(() => buildKey(stack, 'key', baseProps({ labels: { a: v.stringValue } }))).toThrow(/property "labels" must be a concrete value/);
   });
 });
 
@@ -198,8 +198,8 @@ describe('app-wide validation', () => {
     const b = new TerraformStack(app, 'b');
     new ImportedKmsKey(a, 'key', baseProps({ physicalName: 'shared' }));
     new ImportedKmsKey(b, 'key', baseProps({ physicalName: 'shared' }));
-    expect(() => Testing.synth(a, true)).toThrow(/ImportedKmsKey "a\/key": property "physicalName" must be unique per region within the app; received physical name "shared" in region "nl-01", which ImportedKmsKey "b\/key" also declares/);
-    expect(() => Testing.fullSynth(b)).toThrow(/"b\/key".*"a\/key" also declares/);
+    expect(() => Testing.synth(a, true)).toThrow(/\[a\/key\] ImportedKmsKey: property "physicalName" must be unique per region within the app; received physical name "shared" in region "nl-01", which ImportedKmsKey "b\/key" also declares/);
+    expect(() => Testing.fullSynth(b)).toThrow(/\[b\/key\].*"a\/key" also declares/);
   });
 
   test('the same derived name twice in one stack', () => {
@@ -235,4 +235,56 @@ test('keyType is the union of importable names: a typo or an HMAC type fails tsc
   expect(failure({ keyType: typo }).message).toMatch(/did you mean "ecdsa-p256"/i);
   expect(failure({ keyType: hmac }).message).toMatch(/HMAC/);
   expect(fine).toBe('ecdsa-p256');
+});
+
+describe('an app\'s mistakes are reported together', () => {
+  function synthError(build: (stack: TerraformStack) => void): string {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'byok-app-')) });
+    build(new TerraformStack(app, 'stack'));
+    try {
+      app.synth();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('synth succeeded');
+  }
+
+  test('three keys with one mistake each: one synth names all three, each once, with no path said twice', () => {
+    const message = synthError((stack) => {
+      new ImportedKmsKey(stack, 'one', baseProps({ region: 'NL-1' }));
+      new ImportedKmsKey(stack, 'two', baseProps({ keyType: 'ecdsa-P256' as ImportedKmsKeyProps['keyType'] }));
+      new ImportedKmsKey(stack, 'three', baseProps({ material: 'not a KeyMaterial' as unknown as KeyMaterial }));
+    });
+    const lines = message.split('\n').filter((line) => line.includes('ImportedKmsKey'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^ {2}\[stack\/one\] ImportedKmsKey: property "region" must be a region slug.*; received "NL-1"\.$/),
+      expect.stringMatching(/^ {2}\[stack\/two\] ImportedKmsKey: property "keyType" must be an importable key type; received "ecdsa-P256".*did you mean "ecdsa-p256"/i),
+      expect.stringMatching(/^ {2}\[stack\/three\] ImportedKmsKey: property "material" must be KeyMaterial\.fromFile/),
+    ]);
+    expect(message).not.toMatch(/\.\./);
+    expect(message).not.toContain('ImportedKmsKey "stack/');
+  });
+
+  test('one key with three mistakes: all three, in the order of the props', () => {
+    const message = synthError((stack) => {
+      new ImportedKmsKey(stack, 'key', baseProps({ name: 'bad name', labels: { 'bad key': 'v' }, hashFunction: 'md5' as ImportedKmsKeyProps['hashFunction'] }));
+    });
+    const props = [...message.matchAll(/\[stack\/key\] ImportedKmsKey: property "([a-zA-Z.]+)"/g)].map((m) => m[1]);
+    expect(props).toEqual(['name', 'labels', 'hashFunction']);
+  });
+
+  test('a token and a wrong type of the same prop are one mistake, not two', () => {
+    const stack = newStack();
+    const v = new TerraformVariable(stack, 'v', { type: 'string' });
+    const key = new ImportedKmsKey(stack, 'key', baseProps({ region: v.stringValue, keyType: v.stringValue as ImportedKmsKeyProps['keyType'] }));
+    expect(key.problems.map((p) => [p.prop, p.code])).toEqual([['region', 'PROP_TOKEN'], ['keyType', 'PROP_TOKEN']]);
+  });
+
+  test('with validations skipped a key with mistakes still writes nothing: synth fails naming them', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'byok-app-'));
+    const app = new App({ outdir, skipValidation: true });
+    new ImportedKmsKey(new TerraformStack(app, 'stack'), 'key', baseProps({ region: 'NL-1', description: 'x'.repeat(2000) }));
+    expect(() => app.synth()).toThrow(/property "region" must be[^\n]*\n.*property "description" must be/);
+    expect(filesUnder(outdir).filter((f) => f.path.endsWith('.wrapped'))).toEqual([]);
+  });
 });

@@ -16,7 +16,7 @@ import { cmacAesCommitment, cmacAesFingerprint, spkiFingerprint, type Pkcs11KeyS
 import { unwrap } from '../../src/wrapping';
 import { readCommitmentFile } from '../../src/cli/owner-only-file';
 import type { StackManifest } from '../../src/protocol';
-import { argv, baseProps, fullSynth, newStack, synthJson, wrappingKeyPair, type Provisioner } from '../constructs/fixtures';
+import { argv, baseProps, buildKey, fullSynth, newStack, synthJson, wrappingKeyPair, type Provisioner } from '../constructs/fixtures';
 import { createToken, findObject, PIN, PIN_ENV, type TestToken } from './softhsm';
 
 let token: TestToken;
@@ -42,7 +42,7 @@ afterAll(() => token?.cleanup());
 const PATH = 'stack/key';
 const source = (extra: Partial<Pkcs11KeySource> = {}): Pkcs11KeySource => ({ module: token.module, tokenLabel: token.label, pinEnv: PIN_ENV, keyLabel: 'data-key', ...extra });
 const hsmKey = (extra: Partial<Pkcs11KeySource> = {}, props: Record<string, unknown> = {}, stack = newStack()): ImportedKmsKey =>
-  new ImportedKmsKey(stack, 'key', baseProps({ material: KeyMaterial.fromPkcs11(source(extra)), hashFunction: 'sha1', ...props }));
+  buildKey(stack, 'key', baseProps({ material: KeyMaterial.fromPkcs11(source(extra)), hashFunction: 'sha1', ...props }));
 const warnings = (key: ImportedKmsKey): string[] =>
   key.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)).filter((m) => !m.includes('CLI was not found'));
 
@@ -134,7 +134,7 @@ describe('an AES-256 key in the token', () => {
   });
 
   it('fails synth where the token refuses the default sha256, naming hashFunction: \'sha1\' as the fix and that it is weak', () => {
-    const err = caught(() => new ImportedKmsKey(newStack(), 'key', baseProps({ material: KeyMaterial.fromPkcs11(source()) })));
+    const err = caught(() => buildKey(newStack(), 'key', baseProps({ material: KeyMaterial.fromPkcs11(source()) })));
     expect({ code: err.code, prop: err.prop, path: err.constructPath }).toEqual({ code: 'MATERIAL_INVALID', prop: 'hashFunction', path: PATH });
     expect(err.message).toMatch(/^ImportedKmsKey "stack\/key": property "hashFunction" must be .*hashFunction: 'sha1'.*weak.*received "sha256", which PKCS#11 token "construct-test".*refused.*CKM_RSA_PKCS_OAEP with sha256/s);
   });

@@ -8,12 +8,12 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/run';
-import { ImportedKmsKey, type ImportedKmsKeyProps } from '../../src/constructs';
+import type { ImportedKmsKeyProps } from '../../src/constructs';
 import { describeHidden, isShowable, shownPath, shownVariable } from '../../src/disclosure';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial } from '../../src/material';
 import { wrap, WrappingKey } from '../../src/wrapping';
-import { baseProps, newStack, wrappingKeyPair } from '../constructs/fixtures';
+import { baseProps, buildKey, newStack, wrappingKeyPair } from '../constructs/fixtures';
 import { errorRenderings, expectNoLeak, thrownBy } from '../support/no-leak';
 import { makeTempDir, removeDir } from '../support/openssl';
 
@@ -80,7 +80,7 @@ describe.each(Object.keys(MATERIALS))('%s material in the wrong slot of the libr
     'ImportedKmsKey prop %s: names the prop, echoes nothing',
     async (prop) => {
       const value = prop === 'labels' ? { team: material } : material;
-      const error = await thrownBy(() => new ImportedKmsKey(newStack(), 'key', baseProps({ [prop]: value } as Partial<ImportedKmsKeyProps>)));
+      const error = await thrownBy(() => buildKey(newStack(), 'key', baseProps({ [prop]: value } as Partial<ImportedKmsKeyProps>)));
       expect((error as Error).message).toContain(prop);
       expectNoRun(errorRenderings(error), material);
     },
