@@ -25,6 +25,8 @@ export interface ImportArguments {
   readonly wrappedFile: string;
   readonly commitmentFile?: string;
   readonly fingerprint: string;
+  /** The wrapping key the blob was made for: import refuses the blob when the region's live key is another. */
+  readonly wrappingKeyFingerprint: string;
   /** A reference to the state's owner id (known at apply), or an explicit one. */
   readonly owner: string;
   readonly construct: string;
@@ -46,6 +48,7 @@ export function importCommandLine(cli: readonly string[], a: ImportArguments): s
     `--wrapped-file=${a.wrappedFile}`,
     ...(a.commitmentFile === undefined ? [] : [`--commitment-file=${a.commitmentFile}`]),
     `--fingerprint=${a.fingerprint}`,
+    `--wrapping-key-fingerprint=${a.wrappingKeyFingerprint}`,
     `--owner=${a.owner}`,
     `--construct=${a.construct}`,
     ...(a.sweepPredecessors ? ['--sweep-predecessors'] : []),

@@ -180,6 +180,7 @@ export class ImportedKmsKey extends Construct {
         // Relative: Terraform runs provisioners in the stack's working directory (cdktf.out/stacks/<stack>).
         wrappedFile: this.wrappedBlobFile,
         commitmentFile: this.#commitmentFile,
+        wrappingKeyFingerprint: wrappingKey?.fingerprint ?? 'invalid',
         owner: owner.ownerId,
         construct: this.constructId,
         sweepPredecessors: settings.removalPolicy === 'schedule-deletion',

@@ -98,6 +98,8 @@ describe('default synthesis (terraform_data)', () => {
       `--wrapped-file=${key.wrappedBlobFile}`,
       `--commitment-file=byok/${key.node.addr}.commitment`,
       `--fingerprint=${key.fingerprint}`,
+      // The key the blob was made for: import refuses it, naming both, when the region's live key differs.
+      `--wrapping-key-fingerprint=${wrappingKey().fingerprint}`,
       expect.stringMatching(/^--owner=\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/),
       `--construct=${key.constructId}`,
       '--sweep-predecessors',

@@ -312,4 +312,16 @@ describe('check after a real deploy: every drift is found, --repair restores wha
     expect(repaired.code).toBe(4);
     expect(repaired.report.repairs!.every((r) => r.action === 'not-repaired')).toBe(true);
   });
+
+  test('a key synthesized for the replaced wrapping key: the deploy\'s import refuses it, naming both keys, and sends nothing', async () => {
+    await s.declare([...KEYS, { id: 'late' }]);
+    const from = emulator.requestLog.length;
+    const result = await s.project.cdktf(STACK, 'deploy', '--auto-approve');
+    expect(result.code).not.toBe(0);
+    const live = WrappingKey.fromPem((await client.wrappingKey(REGION)).publicKey);
+    expect(live.fingerprint).not.toBe(wrappingKey.fingerprint);
+    expect(result.output).toContain(`The blob was wrapped for wrapping key ${wrappingKey.fingerprint}, but the region's live wrapping key is ${live.fingerprint}. Nothing was sent.`);
+    expect(emulator.requestLog.slice(from).filter((r) => r.method === 'POST')).toEqual([]);
+    outputs.push(result.output);
+  });
 });
