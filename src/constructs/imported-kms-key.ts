@@ -229,8 +229,10 @@ export class ImportedKmsKey extends Construct {
 
   /** Two keys with the same region and physical name would fight over one key in Thalassa Cloud. */
   private duplicateKeyErrors(): ImportedKmsKeyError[] {
+    // A key with problems has a stand-in name, which may be a refused (even secret) value: not compared, not shown.
+    if (this.problems.length > 0) return [];
     return keysNamed(this.node.root, this.region, this.physicalName)
-      .filter((other) => other !== this)
+      .filter((other) => other !== this && other.problems.length === 0)
       .map((other) => invalidProp(
         this.node.path,
         this.#nameProp,

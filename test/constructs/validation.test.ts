@@ -288,3 +288,20 @@ describe('an app\'s mistakes are reported together', () => {
     expect(filesUnder(outdir).filter((f) => f.path.endsWith('.wrapped'))).toEqual([]);
   });
 });
+
+test('two keys refused for the same secret-looking physicalName: each reported once, the value not echoed as a duplicate', () => {
+  const pem = wrappingKeyPair().publicPem;
+  const stack = newStack();
+  const one = new ImportedKmsKey(stack, 'one', baseProps({ physicalName: pem }));
+  new ImportedKmsKey(stack, 'two', baseProps({ physicalName: pem }));
+  expect(one.problems.map((p) => p.prop)).toEqual(['physicalName']);
+  let message = '';
+  try {
+    Testing.synth(stack, true);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  expect(message.match(/property "physicalName"/g)).toHaveLength(2);
+  expect(message).not.toContain('unique per region');
+  expect(message).not.toContain(pem.split('\n')[1].slice(0, 12));
+});
