@@ -33,12 +33,10 @@ export interface Settings {
  */
 export function checkSettings(path: string, props: ImportedKmsKeyProps): { settings: Settings; problems: ImportedKmsKeyError[] } {
   const problems: ImportedKmsKeyError[] = [];
-  const faulty = new Set<string>();
+  const faulty = (prop: string): boolean => problems.some((problem) => problem.prop === prop);
   const refuse = (prop: string, expected: string, received: string, code?: ImportedKmsKeyErrorCode): void => {
     // One message per property: a token or a wrong type would otherwise also fail the property's format rule.
-    if (faulty.has(prop)) return;
-    faulty.add(prop);
-    problems.push(invalidProp(path, prop, expected, received, code));
+    if (!faulty(prop)) problems.push(invalidProp(path, prop, expected, received, code));
   };
   // These settings become the replace triggers and the physical name; a token (a Terraform variable, an
   // attribute) would make both unknown until apply, and the region must match the wrapping key at synth.
@@ -97,8 +95,8 @@ export function checkSettings(path: string, props: ImportedKmsKeyProps): { setti
     region: String(props.region),
     name: String(props.name),
     description: typeof props.description === 'string' ? props.description : '',
-    labels: faulty.has('labels') ? {} : { ...(props.labels ?? {}) },
-    annotations: faulty.has('annotations') ? {} : { ...(props.annotations ?? {}) },
+    labels: faulty('labels') ? {} : { ...(props.labels ?? {}) },
+    annotations: faulty('annotations') ? {} : { ...(props.annotations ?? {}) },
     allowRotation,
     exportAllowed,
     rotation: rotation === undefined ? undefined : { enabled: rotation.enabled, periodInDays: rotation.periodInDays },
