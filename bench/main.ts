@@ -228,7 +228,7 @@ interface Emulator {
 
 /** `thalassa-byok emulator --port 0` in its own process; resolves with its URL and the region's wrapping key. */
 async function startEmulator(name: string): Promise<Emulator> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--token', TOKEN], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--token', `${TOKEN}@${ORG}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {

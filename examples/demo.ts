@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   const token = randomBytes(24).toString('base64url');
   const emulator = await startEmulator({
     dataDir: EMULATOR_DIR,
-    tokens: [token],
+    tokens: [{ token, organisation: ORGANISATION }],
     regions: [config.region],
     log: (line) => appendFileSync(EMULATOR_LOG, `${line}\n`, { mode: 0o600 }),
   });

@@ -12,7 +12,10 @@ export interface OidcClient {
   readonly secret: string;
 }
 
-/** A static token accepted only for one organisation (`--token T@ORG`). */
+/**
+ * A static token accepted only for one organisation (`--token T@ORG`). List the same token once per
+ * organisation to bind it to several, as a real user's token works for each organisation they belong to.
+ */
 export interface BoundToken {
   readonly token: string;
   readonly organisation: string;
@@ -55,9 +58,9 @@ export class Authenticator {
 
   /**
    * Throws a 401 {@link EmulatorError} unless the header carries an accepted token. Never echoes the token.
-   * Returns the organisation the token is bound to, if it is bound to one.
+   * Returns the organisations the token is bound to, or undefined when it is valid for any organisation.
    */
-  authenticate(header: string | undefined): string | undefined {
+  authenticate(header: string | undefined): readonly string[] | undefined {
     const match = /^(Token|Bearer)[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
     if (!header || header.trim() === '') throw unauthorized('Missing credentials: send "Authorization: Token <personal access token>" or "Authorization: Bearer <access token>".');
     if (!match) throw unauthorized('Malformed Authorization header: expected "Token <token>" or "Bearer <token>".');
@@ -70,10 +73,11 @@ export class Authenticator {
     }
     if (this.#tokens === undefined) return undefined;
     // Every entry is compared, so the time taken does not tell which one matched.
-    let found: { token: string; organisation?: string } | undefined;
-    for (const entry of this.#tokens) if (sameSecret(entry.token, token) && found === undefined) found = entry;
-    if (found === undefined) throw unauthorized('Invalid credentials: the token is not accepted.');
-    return found.organisation;
+    const found = this.#tokens.filter((entry) => sameSecret(entry.token, token));
+    if (found.length === 0) throw unauthorized('Invalid credentials: the token is not accepted.');
+    // Listed once without an organisation: valid for any.
+    if (found.some((entry) => entry.organisation === undefined)) return undefined;
+    return found.map((entry) => entry.organisation as string);
   }
 
   /**

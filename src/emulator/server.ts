@@ -282,7 +282,7 @@ export class EmulatorHttpServer {
     const organisation = headerValue(req, 'x-organisation-identity');
     if (organisation === undefined) throw badRequest('The X-Organisation-Identity header is required.');
     // A token bound to an organisation (--token T@ORG) is no credential for another one.
-    if (boundTo !== undefined && boundTo !== organisation) throw unauthorized('Invalid credentials: the token is not accepted for this organisation.');
+    if (boundTo !== undefined && !boundTo.includes(organisation)) throw unauthorized('Invalid credentials: the token is not accepted for this organisation.');
     const scope: RequestScope = { organisation, projectId: headerValue(req, 'x-project-identity') ?? null };
     const { kms } = this.#options;
     const region = route.params.region ?? '';

@@ -23,7 +23,7 @@ let client: KmsClient;
 const dir = useTempDir();
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [TOKEN], regions: ['nl-01', 'de-01'], unavailableRegions: ['de-01'], featureDisabledOrganisations: ['org-nokms'] });
+  emulator = await startEmulator({ tokens: [{ token: TOKEN, organisation: ORG }, { token: TOKEN, organisation: 'org-nokms' }], regions: ['nl-01', 'de-01'], unavailableRegions: ['de-01'], featureDisabledOrganisations: ['org-nokms'] });
   env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: ORG };
   client = KmsClient.fromEnvironment({ env });
   wrappingKey = WrappingKey.fromApiResponse(await client.wrappingKey('nl-01'));

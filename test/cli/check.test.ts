@@ -24,7 +24,7 @@ let wrappingFingerprint: string;
 const dir = useTempDir();
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [TOKEN] });
+  emulator = await startEmulator({ tokens: [{ token: TOKEN, organisation: ORG }] });
   env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: ORG };
   client = KmsClient.fromEnvironment({ env });
   wrappingFingerprint = WrappingKey.fromApiResponse(await client.wrappingKey('nl-01')).fingerprint;

@@ -15,7 +15,7 @@ let emulator: RunningEmulator;
 
 beforeAll(async () => {
   // `tokens` names one static token nobody sends: PAT and ACCESS are refused, issued tokens are accepted.
-  emulator = await startEmulator({ tokens: ['only-this-static-token'], clients: [CLIENT] });
+  emulator = await startEmulator({ tokens: [{ token: 'only-this-static-token', organisation: 'org-prec' }], clients: [CLIENT] });
 });
 
 afterAll(async () => {

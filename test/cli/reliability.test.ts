@@ -17,7 +17,7 @@ let emulator: RunningEmulator;
 let dir: string;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ clients: [{ id: 'ci-client', secret: 'ci-secret-value' }] });
+  emulator = await startEmulator({ tokens: [{ token: 'tok', organisation: 'org-faults' }], clients: [{ id: 'ci-client', secret: 'ci-secret-value' }] });
   dir = makeTempDir();
 });
 

@@ -21,7 +21,7 @@ let client: KmsClient;
 const dir = useTempDir();
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [TOKEN], clients: [CLIENT], strict: true });
+  emulator = await startEmulator({ tokens: [{ token: TOKEN, organisation: 'org-strict' }], clients: [CLIENT], strict: true });
   env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: 'org-strict' };
   client = KmsClient.fromEnvironment({ env });
 });
@@ -36,7 +36,7 @@ it('THALASSA_EMULATOR_STRICT decides the default, an explicit option wins', asyn
   expect(strictFromEnvironment({ THALASSA_EMULATOR_STRICT: '1' })).toBe(true);
   expect(strictFromEnvironment({ THALASSA_EMULATOR_STRICT: '0' })).toBe(false);
   expect(strictFromEnvironment({})).toBe(false);
-  const lenient = await startEmulator({ strict: false });
+  const lenient = await startEmulator({ tokens: [{ token: TOKEN, organisation: 'org-strict' }], strict: false });
   expect(lenient.strict).toBe(false);
   await lenient.close();
 });

@@ -30,7 +30,7 @@ const outputs: string[] = [];
 
 beforeAll(async () => {
   token = randomBytes(18).toString('base64url');
-  emulator = await startEmulator({ tokens: [token] });
+  emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
   Object.assign(apiEnv, { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION });
   client = KmsClient.fromEnvironment({ env: apiEnv });
   wrappingKey = WrappingKey.fromApiResponse(await client.wrappingKey(REGION));

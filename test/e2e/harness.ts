@@ -369,12 +369,13 @@ export interface ChildEmulator {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `node dist/cli/main.js emulator --data-dir D --port P --log F [--faults SPEC]` and waits for its URL. */
-export async function startChildEmulator(options: { dataDir: string; port: number; logFile: string; faults?: string; timeoutMs?: number }): Promise<ChildEmulator> {
+/** Starts `node dist/cli/main.js emulator --data-dir D --port P --log F --token-env … [--faults SPEC]` and waits for its URL. */
+export async function startChildEmulator(options: { dataDir: string; port: number; logFile: string; token: string; faults?: string; timeoutMs?: number }): Promise<ChildEmulator> {
+  // The token reaches the child through its environment, bound to ORGANISATION, never on its command line.
   const child = spawn(process.execPath, [
     join(REPO, 'dist', 'cli', 'main.js'), 'emulator', '--data-dir', options.dataDir, '--port', String(options.port), '--log', options.logFile,
-    ...(options.faults === undefined ? [] : ['--faults', options.faults]),
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({}) });
+    '--token-env', 'E2E_EMULATOR_TOKEN', ...(options.faults === undefined ? [] : ['--faults', options.faults]),
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv({ E2E_EMULATOR_TOKEN: `${options.token}@${ORGANISATION}` }) });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

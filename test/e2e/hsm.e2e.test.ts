@@ -37,7 +37,7 @@ beforeAll(async () => {
   token.tool(['--keygen', '--key-type', 'AES:32', '--label', 'data-key', '--id', 'd1', '--extractable']);
   token.tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'signing-key', '--id', 'd2', '--extractable']);
   apiToken = randomBytes(18).toString('base64url');
-  emulator = await startEmulator({ tokens: [apiToken] });
+  emulator = await startEmulator({ tokens: [{ token: apiToken, organisation: ORGANISATION }] });
   Object.assign(apiEnv, { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: apiToken, THALASSA_ORGANISATION: ORGANISATION });
   client = KmsClient.fromEnvironment({ env: apiEnv });
   const wrappingKey = WrappingKey.fromApiResponse(await client.wrappingKey(REGION));

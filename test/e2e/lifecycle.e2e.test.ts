@@ -70,7 +70,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
 
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
-    emulator = await startEmulator({ tokens: [token] });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     const apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };
     client = KmsClient.fromEnvironment({ env: apiEnv });
     project = new E2eProject('thalassa-byok-e2e-', apiEnv);

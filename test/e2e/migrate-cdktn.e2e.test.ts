@@ -32,7 +32,7 @@ describe('migrating a deployed stack from cdktf 0.21 to cdktn 0.24', () => {
 
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
-    emulator = await startEmulator({ tokens: [token] });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };
     client = KmsClient.fromEnvironment({ env: apiEnv });
     scratch = mkdtempSync(join(tmpdir(), 'thalassa-byok-migrate-'));

@@ -29,7 +29,7 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
 
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
-    emulator = await startEmulator({ tokens: [token] });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     const apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };
     client = KmsClient.fromEnvironment({ env: apiEnv });
     scratch = mkdtempSync(join(tmpdir(), 'thalassa-byok-user-'));

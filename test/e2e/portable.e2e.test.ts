@@ -29,7 +29,7 @@ describe('a stack synthesized in one folder applies from a copy in another', () 
 
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
-    emulator = await startEmulator({ tokens: [token] });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };
     client = KmsClient.fromEnvironment({ env: apiEnv });
     scratch = mkdtempSync(join(tmpdir(), 'thalassa-byok-synth-'));

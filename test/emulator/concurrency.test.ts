@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { Agent } from 'undici';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey, wrap } from '../../src/wrapping';
-import { call, keysPath, ORG, REGION, TOKEN, tempDir } from './harness';
+import { bindToken, call, keysPath, ORG, REGION, tempDir, TOKEN } from './harness';
 
 let emulator: RunningEmulator;
 let dir: { path: string; cleanup: () => void };
 
 beforeAll(async () => {
   dir = tempDir();
-  emulator = await startEmulator({ dataDir: join(dir.path, 'data') });
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir: join(dir.path, 'data') });
 });
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial } from '../../src/material';
 import { WrappingKey, wrap } from '../../src/wrapping';
 import { checkExchange, kmsKey, encryptAnswer, summary, schemaFor, type Exchange } from './contract';
-import { call, keysPath, ORG, TOKEN, type CallOptions } from './harness';
+import { bindToken, call, keysPath, ORG, TOKEN, type CallOptions } from './harness';
 
 const CLIENT = { id: 'contract-client', secret: 'contract-secret' };
 const b64 = (text: string): string => Buffer.from(text).toString('base64');
@@ -106,7 +106,7 @@ describe.each([false, true])('the emulator (strict: %s) answers by the contract'
   let exchanges: Exchange[];
 
   beforeAll(async () => {
-    emulator = await startEmulator({ tokens: [TOKEN], clients: [CLIENT], strict });
+    emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG), clients: [CLIENT], strict });
     exchanges = await session(emulator);
   }, 60_000);
 
@@ -160,7 +160,7 @@ describe('the schema catches a drift', () => {
   let encrypted: Record<string, unknown>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ tokens: [TOKEN], strict: false });
+    emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG), strict: false });
     key = (await call(emulator.url, 'POST', keysPath(), { body: { name: 'drift', keyType: 'aes256-gcm96', labels: { a: 'b' } } })).json;
     encrypted = (await call(emulator.url, 'POST', keysPath(`/${key.identity as string}/encrypt`), { body: { plaintext: b64('x') } })).json;
     expect(kmsKey(key, '$')).toEqual([]);

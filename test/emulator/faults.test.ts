@@ -1,11 +1,11 @@
 /** Injected faults: the grammar, determinism under a seed, and each kind observable over HTTP. */
 import { FaultInjector, FaultSpecError, parseFaultSpec, startEmulator, type RunningEmulator } from '../../src/emulator';
-import { call, keysPath } from './harness';
+import { bindToken, call, keysPath, ORG, TOKEN } from './harness';
 
 let emulator: RunningEmulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
 });
 
 afterEach(() => emulator.setFaults(undefined));
@@ -139,7 +139,7 @@ describe('each fault kind', () => {
   });
 
   it('accepts a spec at start and as an object', async () => {
-    const faulty = await startEmulator({ faults: { seed: 1, rules: [{ kind: '503', count: 1 }] } });
+    const faulty = await startEmulator({ tokens: bindToken(TOKEN, ORG), faults: { seed: 1, rules: [{ kind: '503', count: 1 }] } });
     try {
       expect((await call(faulty.url, 'GET', '/v1/kms/summary')).status).toBe(503);
       expect((await call(faulty.url, 'GET', '/v1/kms/summary')).status).toBe(200);

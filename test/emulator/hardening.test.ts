@@ -6,13 +6,15 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import { CLI } from '../support/cli';
+import { CLI, runCli } from '../support/cli';
 import { call, keysPath } from './harness';
 
 let emulator: RunningEmulator;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [{ token: 'bound-tok-7', organisation: 'org-a' }, 'free-tok-8'] });
+  emulator = await startEmulator({
+    tokens: [{ token: 'bound-tok-7', organisation: 'org-a' }, 'free-tok-8', { token: 'multi-tok-9', organisation: 'org-a' }, { token: 'multi-tok-9', organisation: 'org-c' }],
+  });
 });
 
 afterAll(async () => {
@@ -29,6 +31,12 @@ it('a token bound to an organisation works for it and is refused (401) for anoth
   // An unbound token works for any organisation; an unknown one for none.
   expect((await call(emulator.url, 'GET', keysPath(), { token: 'free-tok-8', org: 'org-b' })).status).toBe(200);
   expect((await call(emulator.url, 'GET', keysPath(), { token: 'bound-tok-7x', org: 'org-a' })).status).toBe(401);
+});
+
+it('a token listed once per organisation works for each of them and no other', async () => {
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'multi-tok-9', org: 'org-a' })).status).toBe(200);
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'multi-tok-9', org: 'org-c' })).status).toBe(200);
+  expect((await call(emulator.url, 'GET', keysPath(), { token: 'multi-tok-9', org: 'org-b' })).status).toBe(401);
 });
 
 /** A GET with exactly this Host header (or none). */
@@ -62,25 +70,30 @@ it('accepts a Host naming its address or localhost (any port: a relay names its 
   expect(emulator.requestLog.at(-1)).toMatchObject({ status: 421 });
 });
 
-/** Starts `thalassa-byok emulator ARGS`, returns its stderr up to the URL line, and stops it. */
-async function startupText(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } });
+/**
+ * Starts `thalassa-byok emulator ARGS`, returns its stderr up to the URL line, and stops it; `whileUp` runs
+ * against its URL before it is stopped.
+ */
+async function startupText(args: string[], env: NodeJS.ProcessEnv = {}, whileUp?: (url: string) => Promise<void>): Promise<string> {
+  const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, ...env } });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL within 20 s: ${stderr}`)), 20_000);
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (/^http:\/\/\S+\n/m.test(out)) {
+      const line = /^(http:\/\/\S+)\n/m.exec(out);
+      if (line) {
         clearTimeout(timer);
-        resolve();
+        resolve(line[1]);
       }
     });
   });
   // The start-up lines are written before the URL; give the stderr pipe a moment to deliver them.
   await new Promise((r) => setTimeout(r, 200));
+  await whileUp?.(url);
   child.kill('SIGTERM');
   await exited;
   return stderr;
@@ -92,3 +105,24 @@ it('start-up says plainly when it accepts any token, and not when tokens are giv
   expect(bound).not.toMatch(/ANY non-empty token/);
   expect(bound).not.toContain('cli-bound-9');
 }, 60_000);
+
+it('--token-env reads T@ORG from the environment, so the token is not on the command line', async () => {
+  const text = await startupText(['--token-env', 'EMU_TOKEN_A', '--token-env', 'EMU_TOKEN_B'], { EMU_TOKEN_A: 'env-tok-3@org-a', EMU_TOKEN_B: 'env-tok-3@org-c' }, async (url) => {
+    expect((await call(url, 'GET', keysPath(), { token: 'env-tok-3', org: 'org-a' })).status).toBe(200);
+    expect((await call(url, 'GET', keysPath(), { token: 'env-tok-3', org: 'org-c' })).status).toBe(200);
+    expect((await call(url, 'GET', keysPath(), { token: 'env-tok-3', org: 'org-b' })).status).toBe(401);
+    expect((await call(url, 'GET', keysPath(), { token: 'other-tok', org: 'org-a' })).status).toBe(401);
+  });
+  expect(text).not.toMatch(/ANY non-empty token/);
+  expect(text).not.toContain('env-tok-3');
+}, 60_000);
+
+it('--token-env names an unset variable, and refuses a token given where the name belongs', async () => {
+  const unset = await runCli(['emulator', '--token-env', 'EMU_TOKEN_UNSET']);
+  expect(unset.code).toBe(2);
+  expect(unset.stderr).toMatch(/--token-env EMU_TOKEN_UNSET: the environment variable EMU_TOKEN_UNSET is not set/);
+  const misplaced = await runCli(['emulator', '--token-env', 'tok-secret-77@org-a']);
+  expect(misplaced.code).toBe(2);
+  expect(misplaced.stderr).toMatch(/--token-env takes the name of an environment variable/);
+  expect(misplaced.stderr).not.toContain('tok-secret-77');
+});

@@ -4,11 +4,20 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import type { BoundToken } from '../../src/emulator';
 import { makeTempDir, removeDir } from '../support/openssl';
 
 export const ORG = 'org-test';
 export const TOKEN = 'test-token';
 export const REGION = 'nl-01';
+
+/**
+ * `token` bound to each of `organisations` (issue 11: tokens are bound everywhere in the tests, so a test that
+ * strays into another organisation fails with 401 instead of passing by accident).
+ */
+export function bindToken(token: string, ...organisations: string[]): BoundToken[] {
+  return organisations.map((organisation) => ({ token, organisation }));
+}
 
 /** A response, read fully. */
 export interface ApiResponse {

@@ -8,13 +8,13 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { stripKwpZeroPadding } from '../../src/emulator/kwp-zero-padding';
 import { KEY_TYPES } from '../../src/key-types';
 import { WrappingKey, wrap } from '../../src/wrapping';
-import { call, keysPath, REGION, type ApiResponse } from './harness';
+import { bindToken, call, keysPath, ORG, REGION, TOKEN, type ApiResponse } from './harness';
 
 let emulator: RunningEmulator;
 let wrappingKey: WrappingKey;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
   wrappingKey = WrappingKey.fromApiResponse((await call(emulator.url, 'GET', `/v1/kms/${REGION}/wrapping-key`)).json);
 });
 

@@ -14,13 +14,13 @@ import { createPublicKey, generateKeyPairSync, sign as nodeSign, verify as nodeV
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { ed25519ctxAvailable } from '../../src/emulator/crypto-ops';
-import { call, keysPath, ORG, TOKEN, type ApiResponse } from './harness';
+import { bindToken, call, keysPath, ORG, TOKEN, type ApiResponse } from './harness';
 
 let emulator: RunningEmulator;
 let client: KmsClient;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [TOKEN] });
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
   client = KmsClient.fromEnvironment({ env: { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: ORG } });
 });
 

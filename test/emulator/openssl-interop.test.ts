@@ -10,14 +10,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IMPORTABLE_KEY_TYPE_NAMES, KEY_TYPES, type KeyTypeName } from '../../src/key-types';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
-import { call, keysPath, openssl, REGION, tempDir } from './harness';
+import { bindToken, call, keysPath, openssl, ORG, REGION, tempDir, TOKEN } from './harness';
 
 let emulator: RunningEmulator;
 let dir: { path: string; cleanup: () => void };
 
 beforeAll(async () => {
   dir = tempDir();
-  emulator = await startEmulator();
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
   const res = await call(emulator.url, 'GET', `/v1/kms/${REGION}/wrapping-key`);
   expect(res.status).toBe(200);
   expect(res.json.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----/);

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSyn
 import { join, resolve } from 'node:path';
 import { startEmulator } from '../../src/emulator';
 import { WrappingKey, wrap } from '../../src/wrapping';
-import { call, keysPath, REGION, tempDir } from './harness';
+import { bindToken, call, keysPath, ORG, REGION, tempDir, TOKEN } from './harness';
 
 const REPO = resolve(__dirname, '../..');
 let dir: { path: string; cleanup: () => void };
@@ -36,7 +36,7 @@ function mode(path: string): number {
 describe('restart', () => {
   it('keeps the wrapping key, keys, versions and material across a clean restart, in owner-only files', async () => {
     const dataDir = join(dir.path, 'restart');
-    const first = await startEmulator({ dataDir });
+    const first = await startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir });
     const wkPem = (await call(first.url, 'GET', `/v1/kms/${REGION}/wrapping-key`)).json.publicKey;
     const material = randomBytes(32);
     const blob = wrap(material, WrappingKey.fromPem(wkPem)).toString('base64');
@@ -55,7 +55,7 @@ describe('restart', () => {
     const onDisk = readFileSync(first.stateFile!, 'utf8');
     expect(onDisk).not.toContain(blob.slice(0, 32));
 
-    const second = await startEmulator({ dataDir });
+    const second = await startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir });
     try {
       expect((await call(second.url, 'GET', `/v1/kms/${REGION}/wrapping-key`)).json.publicKey).toBe(wkPem);
       const key = (await call(second.url, 'GET', keysPath(`/${id}`))).json;
@@ -73,19 +73,19 @@ describe('restart', () => {
     const open = join(dir.path, 'open');
     mkdirSync(open, { mode: 0o755 });
     chmodSync(open, 0o755);
-    await expect(startEmulator({ dataDir: open })).rejects.toMatchObject({ code: 'STATE_FILE', message: expect.stringMatching(/owner-only/) });
+    await expect(startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir: open })).rejects.toMatchObject({ code: 'STATE_FILE', message: expect.stringMatching(/owner-only/) });
     const junk = join(dir.path, 'junk');
     mkdirSync(junk, { mode: 0o700 });
     writeFileSync(join(junk, 'state.json'), '{"truncated": ');
-    await expect(startEmulator({ dataDir: junk })).rejects.toMatchObject({ code: 'STATE_FILE', message: expect.stringMatching(/not valid JSON/) });
+    await expect(startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir: junk })).rejects.toMatchObject({ code: 'STATE_FILE', message: expect.stringMatching(/not valid JSON/) });
   });
 
   it('without a data directory keeps nothing', async () => {
-    const a = await startEmulator();
+    const a = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
     expect(a.stateFile).toBeUndefined();
     await call(a.url, 'POST', keysPath(), { body: { name: 'gone', keyType: 'aes128-gcm96' } });
     await a.close();
-    const b = await startEmulator();
+    const b = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
     expect((await call(b.url, 'GET', keysPath())).json).toEqual([]);
     await b.close();
   });
@@ -160,7 +160,7 @@ describe('the CLI', () => {
     }
     expect(acknowledged.size).toBeGreaterThan(20);
 
-    const after = await startEmulator({ dataDir });
+    const after = await startEmulator({ tokens: bindToken(TOKEN, ORG), dataDir });
     try {
       const keys: { name: string; status: string }[] = (await call(after.url, 'GET', keysPath())).json;
       const byName = new Map(keys.map((k) => [k.name, k]));

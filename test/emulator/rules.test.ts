@@ -5,7 +5,7 @@
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey, wrap } from '../../src/wrapping';
-import { call, keysPath, ORG, REGION, TOKEN, type ApiResponse } from './harness';
+import { bindToken, call, keysPath, ORG, REGION, TOKEN, type ApiResponse } from './harness';
 
 let emulator: RunningEmulator;
 let wrappingKey: WrappingKey;
@@ -13,7 +13,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator({
-    tokens: [TOKEN],
+    tokens: bindToken(TOKEN, ORG, 'org-other', 'org-without-kms'),
     clients: [{ id: 'ci', secret: 'ci-secret' }],
     regions: ['nl-01', 'de-01', 'fr-01'],
     unavailableRegions: ['fr-01'],
@@ -89,7 +89,7 @@ describe('authentication and scope', () => {
   });
 
   it('expires issued tokens after tokenLifetimeSeconds; without clients any id/secret pair is accepted', async () => {
-    const short = await startEmulator({ tokenLifetimeSeconds: 1, tokens: ['static'] });
+    const short = await startEmulator({ tokenLifetimeSeconds: 1, tokens: bindToken('static', ORG) });
     try {
       const res = await fetch(`${short.url}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=anyone&client_secret=anything' });
       expect(res.status).toBe(200);

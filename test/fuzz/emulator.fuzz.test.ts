@@ -82,7 +82,7 @@ async function expectStillAnswering(): Promise<void> {
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: [TOKEN], regions: ['nl-01', 'de-01'] });
+  emulator = await startEmulator({ tokens: [{ token: TOKEN, organisation: ORG }], regions: ['nl-01', 'de-01'] });
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import { fingerprintInToken, HsmError, wrapInToken, type Pkcs11KeyRef } from '..
 import { cmacAesFingerprint, fingerprintCanonical, kcvAesFingerprint, spkiFingerprint } from '../../src/material';
 import { KEY_TYPES } from '../../src/key-types';
 import { WrappingKey } from '../../src/wrapping';
-import { call, keysPath, REGION } from '../emulator/harness';
+import { bindToken, call, keysPath, ORG, REGION, TOKEN } from '../emulator/harness';
 import { createToken, findObject, PIN, PIN_ENV, type TestToken } from './softhsm';
 
 let token: TestToken;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   token.tool(['--keygen', '--key-type', 'AES:32', '--label', 'aes256', '--id', 'a1', '--extractable']);
   token.tool(['--keygen', '--key-type', 'AES:32', '--label', 'aes256-fixed', '--id', 'a2']);
   token.tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'p256', '--id', 'e1', '--extractable']);
-  emulator = await startEmulator();
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
   wrappingKey = WrappingKey.fromApiResponse((await call(emulator.url, 'GET', `/v1/kms/${REGION}/wrapping-key`)).json);
 });
 

@@ -47,7 +47,7 @@ function file(name: string, content: string | Buffer, mode = 0o600): string {
 
 beforeAll(async () => {
   dir = makeTempDir('byok-matrix-');
-  emulator = await startEmulator({ tokens: [TOKEN], regions: ['nl-01', 'de-01'] });
+  emulator = await startEmulator({ tokens: [{ token: TOKEN, organisation: ORG }], regions: ['nl-01', 'de-01'] });
   env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: ORG };
   client = KmsClient.fromEnvironment({ env });
   for (const [name, spec] of Object.entries({ rsa2048: ['rsa', { modulusLength: 2048 }], p256: ['ec', { namedCurve: 'P-256' }], p384: ['ec', { namedCurve: 'P-384' }], rsa1024: ['rsa', { modulusLength: 1024 }] } as const)) {

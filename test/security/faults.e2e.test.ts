@@ -105,7 +105,7 @@ describe('a deploy of 20 keys with faults on 30% of requests', () => {
 
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
-    emulator = await startEmulator({ tokens: [token] });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     s = await scenario('faulty-', { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION }, TYPES);
   });
 
@@ -151,7 +151,7 @@ describe('SIGKILL of the import process right after the emulator committed its c
   beforeAll(async () => {
     const token = randomBytes(18).toString('base64url');
     emulator = await startEmulator({
-      tokens: [token],
+      tokens: [{ token, organisation: ORGANISATION }],
       log: (line) => {
         if (committedAt === 0 && /POST \/v1\/kms\/[^/ ]+\/keys 201 .*fault=drop-after-commit/.test(line)) committedAt = Date.now();
       },
@@ -227,12 +227,13 @@ describe('emulator SIGKILLed and restarted (same port and data directory) mid-de
   let dataDir: string;
   let logFile: string;
   let port: number;
+  const token = randomBytes(18).toString('base64url');
 
   const start = async (faults?: string): Promise<ChildEmulator> => {
     // The port was free a moment ago; a restart right after SIGKILL may briefly find it still held.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await startChildEmulator({ dataDir, port, logFile, faults });
+        return await startChildEmulator({ dataDir, port, logFile, token, faults });
       } catch (err) {
         if (attempt >= 5) throw err;
         await new Promise((r) => setTimeout(r, 100));
@@ -250,8 +251,7 @@ describe('emulator SIGKILLed and restarted (same port and data directory) mid-de
     // restarted emulator has no faults.
     emulator = await start('latency=1,ms=1000,skip=1,match=POST /v1/kms/*/keys');
     expect(emulator.url).toBe(`http://127.0.0.1:${port}`);
-    // Any non-empty token is accepted (no --token: nothing secret on the emulator's command line).
-    const apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: randomBytes(18).toString('base64url'), THALASSA_ORGANISATION: ORGANISATION };
+    const apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };
     s = await scenario('restarted-', apiEnv, ['aes256-gcm96', 'aes256-gcm96', 'aes128-gcm96', 'chacha20-poly1305', 'chacha20-poly1305', 'ed25519']);
   });
 

@@ -104,7 +104,7 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
     dataDir = mkdtempSync(join(tmpdir(), 'thalassa-byok-sentinels-kms-'));
     const logFile = join(dir, 'emulator.log');
     writeFileSync(logFile, '', { mode: 0o600 });
-    emulator = await startEmulator({ tokens: [token], dataDir, log: (line) => appendFileSync(logFile, `${line}\n`) });
+    emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }], dataDir, log: (line) => appendFileSync(logFile, `${line}\n`) });
     const apiEnv = {
       THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION,
       // The child processes' own scratch space, inside the searched project.

@@ -95,7 +95,7 @@ describe('the CLI', () => {
 
   beforeAll(async () => {
     dir = makeTempDir('byok-no-echo-');
-    emulator = await startEmulator({ tokens: ['no-echo-token-1'] });
+    emulator = await startEmulator({ tokens: [{ token: 'no-echo-token-1', organisation: 'org-no-echo' }] });
     env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: 'no-echo-token-1', THALASSA_ORGANISATION: 'org-no-echo', CHECKPOINT_DISABLE: '1' };
     for (const [kind, material] of Object.entries(MATERIALS)) {
       files[kind] = join(dir, `${kind}.key`);

@@ -35,7 +35,7 @@ let localFingerprint: string;
 beforeAll(async () => {
   dir = makeTempDir('byok-transport-');
   emulatorLog = [];
-  emulator = await startEmulator({ tokens: [PAT, ACCESS_TOKEN], clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }], log: (line) => emulatorLog.push(line) });
+  emulator = await startEmulator({ tokens: [{ token: PAT, organisation: ORG }, { token: ACCESS_TOKEN, organisation: ORG }], clients: [{ id: CLIENT_ID, secret: CLIENT_SECRET }], log: (line) => emulatorLog.push(line) });
   const client = KmsClient.fromEnvironment({ env: { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: PAT, THALASSA_ORGANISATION: ORG } });
   regionKey = WrappingKey.fromApiResponse(await client.wrappingKey('nl-01'));
   await client.close();

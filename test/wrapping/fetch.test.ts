@@ -1,13 +1,13 @@
 import { ApiError } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingError, WrappingKey } from '../../src/wrapping';
-import { call } from '../emulator/harness';
+import { bindToken, call, ORG, TOKEN } from '../emulator/harness';
 
 let emulator: RunningEmulator;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
   env = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: 'test-token', THALASSA_ORGANISATION: 'org-test' };
 });
 afterAll(() => emulator.close());

@@ -8,17 +8,33 @@ function strings(options: ParsedOptions, name: string): string[] | undefined {
   return (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string' && v !== '');
 }
 
-/** `--token T` or `--token T@ORG` (bound to organisation ORG; the last `@` separates them). */
-function tokenOptions(options: ParsedOptions): (string | { token: string; organisation: string })[] | undefined {
-  return strings(options, 'token')?.map((value) => {
-    const at = value.lastIndexOf('@');
-    if (at < 0) return value;
-    const token = value.slice(0, at);
-    const organisation = value.slice(at + 1);
-    // Never quote the value: it is a token.
-    if (token === '' || organisation === '') throw new UsageError('--token T@ORG needs both a token and an organisation around the "@".');
-    return { token, organisation };
+type TokenOption = string | { token: string; organisation: string };
+
+/** `T` or `T@ORG` (bound to organisation ORG; the last `@` separates them), from `source` (an option's name). */
+function parseToken(value: string, source: string): TokenOption {
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  const token = value.slice(0, at);
+  const organisation = value.slice(at + 1);
+  // Never quote the value: it is a token.
+  if (token === '' || organisation === '') throw new UsageError(`${source} T@ORG needs both a token and an organisation around the "@".`);
+  return { token, organisation };
+}
+
+/**
+ * `--token T[@ORG]` and `--token-env VAR` (the same, read from VAR, so the token is not on the command line
+ * that every local user can read in the process list).
+ */
+function tokenOptions(options: ParsedOptions, env: NodeJS.ProcessEnv): TokenOption[] | undefined {
+  const direct = strings(options, 'token')?.map((value) => parseToken(value, '--token')) ?? [];
+  const fromEnv = (strings(options, 'token-env') ?? []).map((name) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) throw new UsageError('--token-env takes the name of an environment variable (letters, digits, "_"), not a token.');
+    const value = env[name];
+    if (value === undefined || value.trim() === '') throw new UsageError(`--token-env ${name}: the environment variable ${name} is not set or empty; export it as T or T@ORG.`);
+    return parseToken(value.trim(), `--token-env ${name}:`);
   });
+  const all = [...direct, ...fromEnv];
+  return all.length > 0 ? all : undefined;
 }
 
 function parsePort(text: string | undefined): number {
@@ -35,13 +51,14 @@ export const emulatorCommand: Command = {
     port: { type: 'string' },
     'data-dir': { type: 'string' },
     token: { type: 'string', multiple: true },
+    'token-env': { type: 'string', multiple: true },
     region: { type: 'string', multiple: true },
     faults: { type: 'string' },
     log: { type: 'string' },
     strict: { type: 'boolean' },
   },
   help: `Usage: thalassa-byok emulator [--host 127.0.0.1] [--port N|0] [--data-dir DIR] [--token T[@ORG] ...]
-                              [--region R ...] [--faults SPEC] [--log FILE] [--strict]
+                              [--token-env VAR ...] [--region R ...] [--faults SPEC] [--log FILE] [--strict]
 
 Runs a local Thalassa Cloud KMS with real cryptography. Prints its base URL (use it as THALASSA_API_ENDPOINT)
 on one line once it is listening, and runs until SIGINT or SIGTERM.
@@ -50,7 +67,10 @@ on one line once it is listening, and runs until SIGINT or SIGTERM.
   --port N          Port; 0 picks a free one (default 0)
   --data-dir DIR    Keep state (wrapping keys, keys, material) in DIR, owner-only; default: memory only
   --token T[@ORG]   Accept only this token (repeatable); with @ORG only for organisation ORG (401 with
-                    another); default: any non-empty token, which start-up says on stderr
+                    another); default: any non-empty token, which start-up says on stderr. Give the
+                    same token once per organisation to bind it to several
+  --token-env VAR   Like --token, read from the environment variable VAR (repeatable): keeps the token
+                    off the command line, which other local users can read
   --region R        A region that exists (repeatable; default nl-01)
   --faults SPEC     Inject faults, e.g. "seed=7;429=0.1,retry-after=1;reset=0.05" (see docs/emulator.md)
   --log FILE        Append the request log to FILE (mode 0600) instead of stderr
@@ -70,7 +90,7 @@ Exit codes: 0 stopped by a signal, 1 failure, 2 usage error.
         host: optionalString(options, 'host'),
         port,
         dataDir: optionalString(options, 'data-dir'),
-        tokens: tokenOptions(options),
+        tokens: tokenOptions(options, io.env),
         regions: strings(options, 'region'),
         faults: optionalString(options, 'faults'),
         log,
