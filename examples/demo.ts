@@ -80,6 +80,7 @@ async function main(): Promise<number> {
   try {
     say(`      listening on ${emulator.url}, data in ${rel(EMULATOR_DIR)}, request log in ${rel(EMULATOR_LOG)}`);
     say(`      organisation ${ORGANISATION}, a random per-run API token (not shown)`);
+    if (emulator.strict) say('      strict mode (THALASSA_EMULATOR_STRICT): answers leave out every field the real API may omit');
     return await deployAndProve(config, emulator, client, apiEnv, stackDir, stateFile, started);
   } finally {
     await client.close();

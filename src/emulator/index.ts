@@ -54,8 +54,8 @@ export interface EmulatorOptions {
    * Strict mode: every answer leaves out each field the official client may not receive (`omitempty` or not
    * a field of its types; docs/emulator.md, "Strict mode"), and DELETE answers 204 without a body, so callers
    * are proven against the leanest answers the real API may give.
-   * @default false, or true when the environment has THALASSA_EMULATOR_STRICT=1 (how `npm run test:strict`
-   * turns it on across the suite)
+   * @default false, or true when the environment has THALASSA_EMULATOR_STRICT=1 (how jest.config.js turns it
+   * on across the test suite)
    */
   readonly strict?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * The commands against the strict emulator (answers without any field the official client may not receive):
- * each fallback the CLI has for such a field, shown to be used. Always strict, whatever the environment; the
- * whole of test/cli also runs strict in `npm run test:strict`.
+ * each fallback the CLI has for such a field, shown to be used. Always strict, whatever the environment (the
+ * rest of the suite is strict by default, see jest.config.js).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';

@@ -20,7 +20,8 @@ let emulator: RunningEmulator;
 let client: KmsClient;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG) });
+  // The answers users get: strict mode leaves keyVersion and DELETE's body out (contract.test.ts checks those).
+  emulator = await startEmulator({ tokens: bindToken(TOKEN, ORG), strict: false });
   client = KmsClient.fromEnvironment({ env: { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: TOKEN, THALASSA_ORGANISATION: ORG } });
 });
 

@@ -12,7 +12,10 @@ let wrappingKey: WrappingKey;
 const logLines: string[] = [];
 
 beforeAll(async () => {
+  // The fuller answers users get (latestVersion, expires_in, deletionScheduledAt…): the strict ones are
+  // checked field by field in contract.test.ts.
   emulator = await startEmulator({
+    strict: false,
     tokens: bindToken(TOKEN, ORG, 'org-other', 'org-without-kms'),
     clients: [{ id: 'ci', secret: 'ci-secret' }],
     regions: ['nl-01', 'de-01', 'fr-01'],
@@ -89,7 +92,7 @@ describe('authentication and scope', () => {
   });
 
   it('expires issued tokens after tokenLifetimeSeconds; without clients any id/secret pair is accepted', async () => {
-    const short = await startEmulator({ tokenLifetimeSeconds: 1, tokens: bindToken('static', ORG) });
+    const short = await startEmulator({ tokenLifetimeSeconds: 1, tokens: bindToken('static', ORG), strict: false });
     try {
       const res = await fetch(`${short.url}/oidc/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=anyone&client_secret=anything' });
       expect(res.status).toBe(200);
