@@ -4,7 +4,7 @@
  * to install (`.ci/run` installs both).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import * as pkcs11js from 'pkcs11js';
@@ -111,3 +111,28 @@ export function findObject(p: pkcs11js.PKCS11, session: Buffer, cls: number, lab
   if (found.length !== 1) throw new Error(`${found.length} objects labelled ${label}`);
   return found[0];
 }
+
+/**
+ * The token's public key as DER SPKI, independently of src/hsm: pkcs11-tool --read-object for RSA; for EC (where
+ * OpenSC 0.23's read-object fails on P-384) the CKA_EC_POINT read here, behind the curve's fixed SPKI header.
+ */
+export function tokenSpki(token: TestToken, label: string, ecPrefix: string | undefined): Buffer {
+  if (ecPrefix === undefined) {
+    token.tool(['--read-object', '--type', 'pubkey', '--label', label, '--output-file', join(token.dir, `${label}.der`)]);
+    return readFileSync(join(token.dir, `${label}.der`));
+  }
+  const encoded = token.withSession((p, session) => {
+    const pub = findObject(p, session, pkcs11js.CKO_PUBLIC_KEY, label);
+    return Buffer.from(p.C_GetAttributeValue(session, pub, [{ type: pkcs11js.CKA_EC_POINT }])[0].value as Buffer);
+  });
+  // CKA_EC_POINT is a DER OCTET STRING: 04, a length (one byte, or 81 and one byte), then the point.
+  const point = encoded.subarray(encoded[1] === 0x81 ? 3 : 2);
+  return Buffer.concat([Buffer.from(ecPrefix, 'hex'), point]);
+}
+
+/** DER SubjectPublicKeyInfo headers (id-ecPublicKey, the curve, BIT STRING) before an uncompressed point. */
+export const EC_SPKI_PREFIX = {
+  'P-256': '3059301306072a8648ce3d020106082a8648ce3d030107034200',
+  'P-384': '3076301006072a8648ce3d020106052b81040022036200',
+  'P-521': '30819b301006072a8648ce3d020106052b8104002303818600',
+} as const;

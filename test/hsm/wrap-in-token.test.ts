@@ -13,7 +13,7 @@ import { cmacAesFingerprint, fingerprintCanonical, kcvAesFingerprint, spkiFinger
 import { KEY_TYPES } from '../../src/key-types';
 import { WrappingKey } from '../../src/wrapping';
 import { bindToken, call, keysPath, ORG, REGION, TOKEN } from '../emulator/harness';
-import { createToken, findObject, PIN, PIN_ENV, type TestToken } from './softhsm';
+import { createToken, EC_SPKI_PREFIX, findObject, PIN, PIN_ENV, tokenSpki as tokenSpkiOf, type TestToken } from './softhsm';
 
 let token: TestToken;
 let emulator: RunningEmulator;
@@ -63,23 +63,7 @@ function decryptInToken(label: string, data: Buffer): Buffer {
   });
 }
 
-/**
- * The token's public key as DER SPKI, independently of src/hsm: pkcs11-tool --read-object for RSA; for EC (where
- * OpenSC 0.23's read-object fails on P-384) the CKA_EC_POINT read here, behind a fixed SPKI header.
- */
-function tokenSpki(label: string, ecPrefix: string | undefined): Buffer {
-  if (ecPrefix === undefined) {
-    token.tool(['--read-object', '--type', 'pubkey', '--label', label, '--output-file', join(token.dir, `${label}.der`)]);
-    return readFileSync(join(token.dir, `${label}.der`));
-  }
-  const encoded = token.withSession((p, session) => {
-    const pub = findObject(p, session, pkcs11js.CKO_PUBLIC_KEY, label);
-    return Buffer.from(p.C_GetAttributeValue(session, pub, [{ type: pkcs11js.CKA_EC_POINT }])[0].value as Buffer);
-  });
-  // CKA_EC_POINT is a DER OCTET STRING: 04, a length (one byte, or 81 and one byte), then the point.
-  const point = encoded.subarray(encoded[1] === 0x81 ? 3 : 2);
-  return Buffer.concat([Buffer.from(ecPrefix, 'hex'), point]);
-}
+const tokenSpki = (label: string, ecPrefix: string | undefined): Buffer => tokenSpkiOf(token, label, ecPrefix);
 
 describe('AES-256 key made in the token', () => {
   it('wraps inside the token; the emulator imports it, encrypts, and the token decrypts', async () => {
@@ -161,9 +145,8 @@ describe.each([
   { keyType: 'rsa-2048', spec: 'rsa:2048', verifyWith: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, hash: 'sha256', spkiPrefix: undefined },
   { keyType: 'rsa-3072', spec: 'rsa:3072', verifyWith: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, hash: 'sha256', spkiPrefix: undefined },
   { keyType: 'rsa-4096', spec: 'rsa:4096', verifyWith: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, hash: 'sha256', spkiPrefix: undefined },
-  // DER SubjectPublicKeyInfo headers (id-ecPublicKey, the curve, BIT STRING) before the uncompressed point.
-  { keyType: 'ecdsa-p384', spec: 'EC:secp384r1', verifyWith: {}, hash: 'sha384', spkiPrefix: '3076301006072a8648ce3d020106052b81040022036200' },
-  { keyType: 'ecdsa-p521', spec: 'EC:secp521r1', verifyWith: {}, hash: 'sha512', spkiPrefix: '30819b301006072a8648ce3d020106052b8104002303818600' },
+  { keyType: 'ecdsa-p384', spec: 'EC:secp384r1', verifyWith: {}, hash: 'sha384', spkiPrefix: EC_SPKI_PREFIX['P-384'] },
+  { keyType: 'ecdsa-p521', spec: 'EC:secp521r1', verifyWith: {}, hash: 'sha512', spkiPrefix: EC_SPKI_PREFIX['P-521'] },
 ])('$keyType key made in the token', ({ keyType, spec, verifyWith, hash, spkiPrefix }) => {
   it('wraps inside the token; the emulator signs, the token public key verifies, fingerprints agree', async () => {
     const label = `${keyType}-key`;
