@@ -67,6 +67,39 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     }
   });
 
+  test('without pkcs11js: a synth of file keys loads no native module, and KeyMaterial.fromPkcs11 names the package', async () => {
+    // pkcs11js is an optional peer dependency: a plain install leaves it out.
+    const resolvable = spawnSync(process.execPath, ['-e', 'try { require.resolve("pkcs11js"); console.log("found"); } catch (e) { console.log(e.code); }'], { cwd: project.dir, encoding: 'utf8' });
+    expect(resolvable.stdout.trim()).toBe('MODULE_NOT_FOUND');
+    const material = await generateMaterial('aes256-gcm96', project.dir);
+    const wrappingKey = WrappingKey.fromApiResponse(await client.wrappingKey(REGION));
+    writeFileSync(join(project.dir, 'wk-native.pem'), wrappingKey.pem);
+    const app = (source: string): string => `
+      const { App, TerraformStack } = require('cdktf');
+      const { ImportedKmsKey, KeyMaterial, WrappingKey } = require('cdktf-thalassa-byok');
+      const app = new App({ outdir: 'native-out' });
+      const stack = new TerraformStack(app, 'native');
+      const wrappingKey = WrappingKey.fromPemFile('wk-native.pem', { pin: ${JSON.stringify(wrappingKey.fingerprint)} });
+      let error = '';
+      try {
+        new ImportedKmsKey(stack, 'key', { region: ${JSON.stringify(REGION)}, name: 'native-check', keyType: 'aes256-gcm96', material: ${source}, wrappingKey });
+        app.synth();
+      } catch (e) { error = String(e.message); }
+      const mapped = require('node:fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.trim().split(/\\s+/).pop()).filter((f) => /\\.node$/.test(f));
+      console.log(JSON.stringify({ error, mapped: [...new Set(mapped)], pkcs11jsLoaded: Object.keys(require.cache).some((f) => f.includes('pkcs11js')) }));`;
+    const run = (source: string): { error: string; mapped: string[]; pkcs11jsLoaded: boolean } => {
+      const out = spawnSync(process.execPath, ['-e', app(source)], { cwd: project.dir, encoding: 'utf8', env: { ...process.env, HSM_PIN_FOR_TEST: 'pin-never-shown-8812' } });
+      expect({ status: out.status, stderr: out.stderr }).toEqual({ status: 0, stderr: '' });
+      return JSON.parse(out.stdout.trim().split('\n').pop() as string) as { error: string; mapped: string[]; pkcs11jsLoaded: boolean };
+    };
+    const plain = run(`KeyMaterial.fromFile(${JSON.stringify(material.file)})`);
+    expect(plain).toEqual({ error: '', mapped: [], pkcs11jsLoaded: false });
+    const hsm = run(`KeyMaterial.fromPkcs11({ module: '/nonexistent/libsofthsm2.so', tokenLabel: 't', pinEnv: 'HSM_PIN_FOR_TEST', keyLabel: 'k' })`);
+    expect(hsm.error).toMatch(/PKCS#11 binding "pkcs11js".*not installed.*npm install pkcs11js/);
+    expect(hsm.error).not.toContain('pin-never-shown-8812');
+    expect(hsm.mapped).toEqual([]);
+  });
+
   test('cdktf deploy imports the key with the CLI from the project\'s node_modules', async () => {
     const material = await generateMaterial('ecdsa-p384', project.dir);
     const wrappingKey = WrappingKey.fromApiResponse(await client.wrappingKey(REGION));
