@@ -9,7 +9,7 @@
  * loaded. The types below describe what this package uses of either, structurally, so this package's
  * declarations name neither framework and type-check against the one the user has.
  */
-import type { Construct, IConstruct } from 'constructs';
+import type { Construct, IConstruct, IValidation } from 'constructs';
 
 /** The framework names this package can run on. */
 export type FrameworkName = 'cdktf' | 'cdktn';
@@ -87,10 +87,15 @@ interface Synthesizer {
   addCustomSynthesis(construct: IConstruct, synthesis: { onSynthesize(session: ISynthesisSession): void }): void;
 }
 
+/** The framework's Terraform version check (`lib/validations/…`, not in either index): runs `terraform version`. */
+export type TerraformVersionValidation = new (versionConstraint: string, hint: string) => IValidation;
+
 interface Loaded {
   readonly name: FrameworkName;
   readonly module: Framework;
   readonly synthesizer: Synthesizer;
+  /** Undefined where the framework does not have it at that path: callers then keep the framework's own checks. */
+  readonly validateTerraformVersion: TerraformVersionValidation | undefined;
 }
 
 const NAMES: readonly FrameworkName[] = ['cdktn', 'cdktf'];
@@ -119,7 +124,21 @@ function load(): Loaded {
   const module = require(chosen.name) as Framework;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const synthesizer = require(`${chosen.name}/lib/synthesize/synthesizer`) as Synthesizer;
-  return (loaded = { name: chosen.name, module, synthesizer });
+  return (loaded = { name: chosen.name, module, synthesizer, validateTerraformVersion: versionValidation(chosen.name) });
+}
+
+function versionValidation(name: FrameworkName): TerraformVersionValidation | undefined {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require(`${name}/lib/validations/validate-terraform-version`) as { ValidateTerraformVersion?: TerraformVersionValidation }).ValidateTerraformVersion;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The framework's `ValidateTerraformVersion`, or undefined where it is not at the path this package knows. */
+export function terraformVersionValidation(): TerraformVersionValidation | undefined {
+  return load().validateTerraformVersion;
 }
 
 /** The framework module the app runs on. */

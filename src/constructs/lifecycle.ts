@@ -7,7 +7,7 @@
  * differs (`self.input.*` versus `self.triggers.*`).
  */
 import type { Construct } from 'constructs';
-import { framework, frameworkName, TerraformStack, type ITerraformDependable, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle } from './framework';
+import { framework, frameworkName, TerraformStack, terraformVersionValidation, type ITerraformDependable, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle } from './framework';
 
 /** Which Terraform resource carries the key's lifecycle. */
 export type LifecycleResourceType = 'terraform_data' | 'null_resource';
@@ -92,16 +92,34 @@ function escapeTrigger(value: TriggerValue): TriggerValue {
   return value;
 }
 
-/** Renders `spec` as a `terraform_data` resource; the destroy provisioner reads `self.input.*`. */
+/** What cdktf's `DataResource` says when Terraform is older than `terraform_data` (1.4) or missing. */
+const TERRAFORM_DATA_HINT = 'The built-in Terraform data resource is only supported for Terraform >=1.4. Please upgrade your Terraform version.';
+
+/** Stacks that already carry the one Terraform version check their `terraform_data` resources need. */
+const versionChecked = new WeakSet<Construct>();
+
+/**
+ * Renders `spec` as a `terraform_data` resource; the destroy provisioner reads `self.input.*`. cdktf's own
+ * `DataResource` adds a `terraform version` check (a child process) per resource, which made a synth of 1,000
+ * keys start 1,000 Terraform processes; the same resource written as a generic one, with one check per stack
+ * and cdktf's message, proves the same thing. Where the framework's check is not found, its `DataResource`.
+ */
 export function terraformDataResource(scope: Construct, id: string, spec: LifecycleSpec, meta: LifecycleMeta = {}): TerraformResource {
   const triggers = Object.fromEntries(Object.entries(spec.triggers).map(([k, v]) => [k, escapeTrigger(v)]));
-  return new (framework().DataResource)(scope, id, {
-    triggersReplace: triggers,
-    // `input` is what a destroy provisioner may read (Terraform allows it only `self`); it repeats triggers.
-    input: spec.recorded.length === 0 ? undefined : Object.fromEntries(spec.recorded.map((k) => [k, triggers[k]])),
-    provisioners: provisioners(spec, (k) => `\${self.input.${k}}`),
-    ...meta,
-  });
+  // `input` is what a destroy provisioner may read (Terraform allows it only `self`); it repeats triggers.
+  const input = spec.recorded.length === 0 ? undefined : Object.fromEntries(spec.recorded.map((k) => [k, triggers[k]]));
+  const config = { provisioners: provisioners(spec, (k) => `\${self.input.${k}}`), ...meta };
+  const Validation = terraformVersionValidation();
+  if (Validation === undefined) return new (framework().DataResource)(scope, id, { triggersReplace: triggers, input, ...config });
+  const stack = TerraformStack.of(scope);
+  if (!versionChecked.has(stack)) {
+    stack.node.addValidation(new Validation('>=1.4', TERRAFORM_DATA_HINT));
+    versionChecked.add(stack);
+  }
+  const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, ...config });
+  if (input !== undefined) resource.addOverride('input', input);
+  resource.addOverride('triggers_replace', triggers);
+  return resource;
 }
 
 /**
@@ -151,8 +169,13 @@ export function lifecycleResource(type: LifecycleResourceType, scope: Construct,
 
 const NULL_PROVIDER_ID = 'thalassa-byok-null-provider';
 
+/** Stacks known to have a `null` provider: the walk below is over the whole stack, so once per stack, not per key. */
+const withNullProvider = new WeakSet<Construct>();
+
 function ensureNullProvider(scope: Construct, prebuilt: PrebuiltNull | undefined): void {
   const stack = TerraformStack.of(scope);
+  if (withNullProvider.has(stack)) return;
+  withNullProvider.add(stack);
   const { TerraformProvider } = framework();
   const present = stack.node
     .findAll()

@@ -49,7 +49,7 @@ describe('default synthesis (terraform_data)', () => {
     ]);
     expect(out.provider).toBeUndefined();
     expect(key.rotationResource).toBeUndefined();
-    expect(key.resource).toBeInstanceOf(DataResource);
+    expect(key.resource.terraformResourceType).toBe('terraform_data');
   });
 
   test('the replace triggers are the fingerprint and every immutable setting', () => {
@@ -216,7 +216,7 @@ describe('props', () => {
     const { stack, key } = oneKey({ allowRotation: true, rotation: { enabled: true, periodInDays: 90 } });
     const out = synthJson(stack);
     const rot = rotationResource(out)!;
-    expect(key.rotationResource).toBeInstanceOf(DataResource);
+    expect(key.rotationResource?.terraformResourceType).toBe('terraform_data');
     expect(triggers(rot)).toEqual({ region: 'nl-01', name: key.physicalName, fingerprint: key.fingerprint, enabled: true, periodInDays: 90 });
     expect(rot.depends_on).toEqual([expect.stringMatching(/^terraform_data\.key_Key_/)]);
     expect(createArgv(rot).slice(2)).toEqual([
