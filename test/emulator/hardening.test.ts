@@ -125,4 +125,9 @@ it('--token-env names an unset variable, and refuses a token given where the nam
   expect(misplaced.code).toBe(2);
   expect(misplaced.stderr).toMatch(/--token-env takes the name of an environment variable/);
   expect(misplaced.stderr).not.toContain('tok-secret-77');
+  // A token that happens to be shaped like a name (letters and digits only) is described, not quoted.
+  const nameShaped = await runCli(['emulator', '--token-env', 'aB3dE5gH7jK9mN1pQ3sT']);
+  expect(nameShaped.code).toBe(2);
+  expect(nameShaped.stderr).toMatch(/--token-env takes the name of an environment variable.*not a variable name/);
+  expect(nameShaped.stderr).not.toContain('aB3dE5gH7jK9');
 });

@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { looksLikeVariableName, shownVariable } from '../../disclosure';
 import { startEmulator } from '../../emulator';
 import { ExitCode, optionalString, UsageError, type Command, type ParsedOptions } from '../command';
 
@@ -28,7 +29,8 @@ function parseToken(value: string, source: string): TokenOption {
 function tokenOptions(options: ParsedOptions, env: NodeJS.ProcessEnv): TokenOption[] | undefined {
   const direct = strings(options, 'token')?.map((value) => parseToken(value, '--token')) ?? [];
   const fromEnv = (strings(options, 'token-env') ?? []).map((name) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) throw new UsageError('--token-env takes the name of an environment variable (letters, digits, "_"), not a token.');
+    // The shared rule of what may be shown: a token passed here by mistake is described, never quoted.
+    if (!looksLikeVariableName(name)) throw new UsageError(`--token-env takes the name of an environment variable (letters, digits, "_"), not a token: got ${shownVariable(name)}.`);
     const value = env[name];
     if (value === undefined || value.trim() === '') throw new UsageError(`--token-env ${name}: the environment variable ${name} is not set or empty; export it as T or T@ORG.`);
     return parseToken(value.trim(), `--token-env ${name}:`);
