@@ -98,6 +98,14 @@ const TERRAFORM_DATA_HINT = 'The built-in Terraform data resource is only suppor
 /** Stacks that already carry the one Terraform version check their `terraform_data` resources need. */
 const versionChecked = new WeakSet<Construct>();
 
+/** `scope`'s stack the first time it is asked about for `seen`, else undefined: stack-wide work runs once. */
+function firstTimeFor(seen: WeakSet<Construct>, scope: Construct): TerraformStack | undefined {
+  const stack = TerraformStack.of(scope);
+  if (seen.has(stack)) return undefined;
+  seen.add(stack);
+  return stack;
+}
+
 /**
  * Renders `spec` as a `terraform_data` resource; the destroy provisioner reads `self.input.*`. cdktf's own
  * `DataResource` adds a `terraform version` check (a child process) per resource, which made a synth of 1,000
@@ -111,11 +119,7 @@ export function terraformDataResource(scope: Construct, id: string, spec: Lifecy
   const config = { provisioners: provisioners(spec, (k) => `\${self.input.${k}}`), ...meta };
   const Validation = terraformVersionValidation();
   if (Validation === undefined) return new (framework().DataResource)(scope, id, { triggersReplace: triggers, input, ...config });
-  const stack = TerraformStack.of(scope);
-  if (!versionChecked.has(stack)) {
-    stack.node.addValidation(new Validation('>=1.4', TERRAFORM_DATA_HINT));
-    versionChecked.add(stack);
-  }
+  firstTimeFor(versionChecked, scope)?.node.addValidation(new Validation('>=1.4', TERRAFORM_DATA_HINT));
   const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, ...config });
   if (input !== undefined) resource.addOverride('input', input);
   resource.addOverride('triggers_replace', triggers);
@@ -173,9 +177,8 @@ const NULL_PROVIDER_ID = 'thalassa-byok-null-provider';
 const withNullProvider = new WeakSet<Construct>();
 
 function ensureNullProvider(scope: Construct, prebuilt: PrebuiltNull | undefined): void {
-  const stack = TerraformStack.of(scope);
-  if (withNullProvider.has(stack)) return;
-  withNullProvider.add(stack);
+  const stack = firstTimeFor(withNullProvider, scope);
+  if (stack === undefined) return;
   const { TerraformProvider } = framework();
   const present = stack.node
     .findAll()
