@@ -65,7 +65,10 @@ export class ImportedKmsKey extends Construct {
    * The key's name in Thalassa Cloud as a Terraform reference: a resource or output that uses it waits until
    * the import succeeded. Use {@link physicalName} where a plain string is needed at synth.
    */
-  public readonly name: string;
+  public get name(): string {
+    // Made on first use: a framework reference captures a stack trace, a cost every key would pay unused.
+    return (this.#name ??= recordedName(this.#lifecycleResource, this.resource));
+  }
   /** The name the key is created with (`<name>-<8 hex>` unless `physicalName` was given), known at synth. */
   public readonly physicalName: string;
   /** The region the key is imported into. */
@@ -95,6 +98,8 @@ export class ImportedKmsKey extends Construct {
   readonly #commitment?: string;
   readonly #commitmentFile?: string;
   readonly #nameProp: 'name' | 'physicalName';
+  readonly #lifecycleResource: LifecycleResourceType;
+  #name?: string;
 
   constructor(scope: Construct, id: string, props: ImportedKmsKeyProps) {
     super(scope, id);
@@ -191,7 +196,7 @@ export class ImportedKmsKey extends Construct {
       lifecycle: { createBeforeDestroy: true, ...(settings.preventDestroy ? { preventDestroy: true } : {}) },
       dependsOn: [owner.ownerResource],
     });
-    this.name = recordedName(settings.lifecycleResource, this.resource);
+    this.#lifecycleResource = settings.lifecycleResource;
     owner.addKey({
       construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
       keyType: keyTypeName, removalPolicy: settings.removalPolicy,
@@ -249,8 +254,8 @@ export class ImportedKmsKey extends Construct {
       throw new ImportedKmsKeyError(this.problems[0].code as ImportedKmsKeyErrorCode, this.node.path, this.problems[0].prop, this.problems.map((problem) => problem.message).join('\n'));
     }
     const stackDir = join(stackOutputFolder(session, TerraformStack.of(this)), '..');
-    writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob);
-    if (this.#commitmentFile !== undefined) writeOwnerOnlyFile(join(stackDir, this.#commitmentFile), `${this.#commitment}\n`);
+    writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob, { durable: false });
+    if (this.#commitmentFile !== undefined) writeOwnerOnlyFile(join(stackDir, this.#commitmentFile), `${this.#commitment}\n`, { durable: false });
   }
 }
 

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { addCustomSynthesis, dependable, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
+import { addCustomSynthesis, dependencyOn, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
 import { Construct } from 'constructs';
 import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type ManifestOwner, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';
@@ -106,7 +106,7 @@ export class KeyOwner extends Construct {
   /** Registers a key: the sweep runs after its resource, and the manifest lists it. */
   public addKey(key: Omit<ManifestKey, 'resource'>, resource: TerraformResource): void {
     this.#keys.push({ key, resource });
-    (this.sweepResource.dependsOn ??= []).push(dependable(resource));
+    (this.sweepResource.dependsOn ??= []).push(dependencyOn(resource));
   }
 
   private writeManifest(session: ISynthesisSession): void {
@@ -118,7 +118,7 @@ export class KeyOwner extends Construct {
       : { source: 'explicit', id: this.ownerId };
     const keys: ManifestKey[] = this.#keys.map(({ key, resource }) => ({ ...key, resource: address(resource) }));
     const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, owner, keys };
-    writeOwnerOnlyFile(join(stackOutputFolder(session, stack), '..', STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    writeOwnerOnlyFile(join(stackOutputFolder(session, stack), '..', STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
   }
 }
 

@@ -7,7 +7,7 @@
  * differs (`self.input.*` versus `self.triggers.*`).
  */
 import type { Construct } from 'constructs';
-import { framework, frameworkName, TerraformStack, terraformVersionValidation, type ITerraformDependable, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle } from './framework';
+import { dependencyOn, framework, frameworkName, TerraformStack, terraformVersionValidation, type LocalExecProvisioner, type TerraformResource, type TerraformResourceLifecycle } from './framework';
 
 /** Which Terraform resource carries the key's lifecycle. */
 export type LifecycleResourceType = 'terraform_data' | 'null_resource';
@@ -36,7 +36,15 @@ export interface LifecycleSpec {
 /** Terraform meta-arguments the adapters pass through. */
 export interface LifecycleMeta {
   readonly lifecycle?: TerraformResourceLifecycle;
-  readonly dependsOn?: ITerraformDependable[];
+  /** The resources this one is ordered after, in the same stack. */
+  readonly dependsOn?: readonly TerraformResource[];
+}
+
+/** The resource `make` builds from `config` (the lifecycle meta-argument only), ordered after `meta.dependsOn`. */
+function withMeta<R extends TerraformResource>(meta: LifecycleMeta, make: (config: { lifecycle?: TerraformResourceLifecycle }) => R): R {
+  const resource = make(meta.lifecycle === undefined ? {} : { lifecycle: meta.lifecycle });
+  if (meta.dependsOn !== undefined && meta.dependsOn.length > 0) resource.dependsOn = [...(resource.dependsOn ?? []), ...meta.dependsOn.map(dependencyOn)];
+  return resource;
 }
 
 /**
@@ -116,14 +124,18 @@ export function terraformDataResource(scope: Construct, id: string, spec: Lifecy
   const triggers = Object.fromEntries(Object.entries(spec.triggers).map(([k, v]) => [k, escapeTrigger(v)]));
   // `input` is what a destroy provisioner may read (Terraform allows it only `self`); it repeats triggers.
   const input = spec.recorded.length === 0 ? undefined : Object.fromEntries(spec.recorded.map((k) => [k, triggers[k]]));
-  const config = { provisioners: provisioners(spec, (k) => `\${self.input.${k}}`), ...meta };
+  const provisionerList = provisioners(spec, (k) => `\${self.input.${k}}`);
   const Validation = terraformVersionValidation();
-  if (Validation === undefined) return new (framework().DataResource)(scope, id, { triggersReplace: triggers, input, ...config });
+  if (Validation === undefined) return withMeta(meta, (config) => new (framework().DataResource)(scope, id, { triggersReplace: triggers, input, provisioners: provisionerList, ...config }));
   firstTimeFor(versionChecked, scope)?.node.addValidation(new Validation('>=1.4', TERRAFORM_DATA_HINT));
-  const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, ...config });
-  if (input !== undefined) resource.addOverride('input', input);
-  resource.addOverride('triggers_replace', triggers);
-  return resource;
+  return withMeta(meta, (config) => {
+    const resource = new (framework().TerraformResource)(scope, id, {
+      terraformResourceType: 'terraform_data', terraformGeneratorMetadata: { providerName: 'terraform' }, provisioners: provisionerList, ...config,
+    });
+    if (input !== undefined) resource.addOverride('input', input);
+    resource.addOverride('triggers_replace', triggers);
+    return resource;
+  });
 }
 
 /**
@@ -136,18 +148,20 @@ export function nullResource(scope: Construct, id: string, spec: LifecycleSpec, 
   const triggers = Object.fromEntries(
     Object.entries(spec.triggers).map(([k, v]) => [k, escapeTemplate(typeof v === 'string' ? v : canonicalJson(v))]),
   );
-  const config = { provisioners: provisioners(spec, (k) => `\${self.triggers.${k}}`), ...meta };
-  if (prebuilt !== undefined) return new prebuilt.Resource(scope, id, { triggers, ...config });
-  const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'null_resource', terraformGeneratorMetadata: NULL_PROVIDER_METADATA, ...config });
-  resource.addOverride('triggers', triggers);
-  return resource;
+  const provisionerList = provisioners(spec, (k) => `\${self.triggers.${k}}`);
+  if (prebuilt !== undefined) return withMeta(meta, (config) => new prebuilt.Resource(scope, id, { triggers, provisioners: provisionerList, ...config }));
+  return withMeta(meta, (config) => {
+    const resource = new (framework().TerraformResource)(scope, id, { terraformResourceType: 'null_resource', terraformGeneratorMetadata: NULL_PROVIDER_METADATA, provisioners: provisionerList, ...config });
+    resource.addOverride('triggers', triggers);
+    return resource;
+  });
 }
 
 /** What `@cdktf/provider-null` 11 declares for hashicorp/null; the generic adapter declares the same. */
 const NULL_PROVIDER_METADATA = { providerName: 'null', providerVersion: '3.2.4', providerVersionConstraint: '~> 3.0' };
 
 interface PrebuiltNull {
-  readonly Resource: new (scope: Construct, id: string, config: { triggers: Record<string, string> } & LifecycleMeta & { provisioners: LocalExecProvisioner[] }) => TerraformResource;
+  readonly Resource: new (scope: Construct, id: string, config: { triggers: Record<string, string>; lifecycle?: TerraformResourceLifecycle; provisioners: LocalExecProvisioner[] }) => TerraformResource;
   readonly NullProvider: new (scope: Construct, id: string) => Construct;
 }
 

@@ -2,13 +2,14 @@
  * Where key material comes from (a file, an environment variable, bytes in memory) and the loaded, validated,
  * canonical form it becomes for one key type.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { looksLikeVariableName, shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
-import { fingerprintCanonical, symmetricCommitment } from './fingerprint';
-import { normalizeMaterial, type MaterialFormat, type MaterialParseOptions } from './parse';
+import { fingerprintCanonical, spkiFingerprint, symmetricCommitment } from './fingerprint';
+import { normalizeMaterialKey, type MaterialFormat, type MaterialParseOptions } from './parse';
 import { HsmKeyMaterial, type Pkcs11KeySource } from './hsm-material';
 import { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';
 
@@ -80,7 +81,8 @@ export abstract class KeyMaterial {
     const type = typeof keyType === 'string' ? importableKeyType(keyType) : keyType;
     const input = this.read();
     try {
-      const canonical = normalizeMaterial(input, type, this.parseOptions());
+      const { canonical, privateKey } = normalizeMaterialKey(input, type, this.parseOptions());
+      if (privateKey !== undefined) PARSED_KEYS.set(canonical, privateKey);
       return new CanonicalKeyMaterial(type, canonical, this.source);
     } catch (err) {
       if (err instanceof KeyMaterialError) {
@@ -174,6 +176,12 @@ class BytesKeyMaterial extends KeyMaterial {
 }
 
 /**
+ * The private key `load` parsed the canonical bytes from, for their fingerprint: parsing them again costs as
+ * much as the first parse. Module-private, so nothing outside can pair bytes with another key.
+ */
+const PARSED_KEYS = new WeakMap<Buffer, KeyObject>();
+
+/**
  * Validated key material in its canonical import format (raw bytes, or PKCS#8 DER), with its fingerprint.
  *
  * It prints, logs and serializes as its key type and fingerprint only; the bytes are reachable through
@@ -188,7 +196,8 @@ export class CanonicalKeyMaterial {
 
   constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
     this.#bytes = canonical;
-    this.fingerprint = fingerprintCanonical(canonical, keyType);
+    const parsed = PARSED_KEYS.get(canonical);
+    this.fingerprint = parsed === undefined ? fingerprintCanonical(canonical, keyType) : spkiFingerprint(parsed);
     if (keyType.category === 'symmetric') this.#commitment = symmetricCommitment(canonical);
   }
 
