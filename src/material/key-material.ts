@@ -197,6 +197,9 @@ export class CanonicalKeyMaterial {
   constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
     this.#bytes = canonical;
     const parsed = PARSED_KEYS.get(canonical);
+    // Once only: `bytes()` hands out this very buffer, and after `destroy` zeroes it, another material built
+    // on it must not inherit this key's fingerprint.
+    PARSED_KEYS.delete(canonical);
     this.fingerprint = parsed === undefined ? fingerprintCanonical(canonical, keyType) : spkiFingerprint(parsed);
     if (keyType.category === 'symmetric') this.#commitment = symmetricCommitment(canonical);
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { format, inspect } from 'node:util';
 import { KEY_TYPES, type ImportableKeyType } from '../../src/key-types';
 import {
-  parseCanonicalMaterial,
+  CanonicalKeyMaterial, parseCanonicalMaterial,
   fingerprintCanonical, FINGERPRINT_PATTERN, KeyMaterial, spkiFingerprint, SYMMETRIC_FINGERPRINT_LABEL,
 } from '../../src/material';
 import { WrappingKey } from '../../src/wrapping';
@@ -106,6 +106,18 @@ describe('fingerprints', () => {
       JSON.stringify({ ...source }),
     ].join('\n');
     expectNoLeak(renderings, key);
+  });
+});
+
+describe('the key parsed at load, reused for the fingerprint', () => {
+  it('is used once: material built again on the same bytes is fingerprinted from them, and zeroed bytes are not the key', async () => {
+    const fixture = await keyFixture('rsa-2048');
+    const loaded = KeyMaterial.fromBytes(fixture.inputs[0].bytes, { format: fixture.inputs[0].format }).load('rsa-2048');
+    const again = new CanonicalKeyMaterial(loaded.keyType, loaded.bytes(), 'the same bytes');
+    expect(again.fingerprint).toBe(loaded.fingerprint);
+    loaded.destroy();
+    // The buffer `bytes()` handed out is now zeros: no fingerprint of the old key may come with it.
+    expect(() => new CanonicalKeyMaterial(loaded.keyType, again.bytes(), 'zeroed bytes')).toThrow();
   });
 });
 
