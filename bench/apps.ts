@@ -51,6 +51,8 @@ export interface StackSpec {
    * (the floor of one Node.js process per key), instead of the CLI's command line.
    */
   readonly bareCommand?: 'true' | 'node';
+  /** Keys only: the lifecycle resource type (default terraform_data). */
+  readonly lifecycleResource?: 'terraform_data' | 'null_resource';
 }
 
 const FAKE_FINGERPRINT = `hmac-sha256:${'ab'.repeat(32)}`;
@@ -73,6 +75,7 @@ export function populate(stack: TerraformStack, spec: StackSpec): void {
         keyType: m.keyType,
         material: lib.KeyMaterial.fromFile(join(spec.materialDir, m.file)),
         wrappingKey,
+        ...(spec.lifecycleResource === undefined ? {} : { lifecycleResource: spec.lifecycleResource }),
       });
     }
     return;
