@@ -103,7 +103,8 @@ export const NODE_OVERRIDE_ENV = 'THALASSA_BYOK_NODE';
 
 /**
  * The executable and script every provisioner runs: `node`, found on the PATH Terraform runs with, and this
- * package's own CLI (`dist/constructs/` → `dist/cli/main.js`, the user's installed copy in `node_modules`)
+ * package's apply-step CLI (`dist/constructs/` → `dist/cli/apply-step.js`, the user's installed copy in
+ * `node_modules`: the commands provisioners run, bundled into one file for start-up)
  * by a path relative to the stack's working directory, where Terraform runs provisioners. So `cdk.tf.json`
  * names no absolute path of the synth machine, and a stack synthesized in one folder (or CI job) applies
  * from a copy with the same project layout elsewhere. The CLI itself refuses to run on a Node.js older than
@@ -137,8 +138,8 @@ const STACKS_FOLDER = 'stacks';
 let cliScript: string | undefined;
 
 function findCliScript(): string {
-  const compiled = join(__dirname, '..', 'cli', 'main.js');
+  const compiled = join(__dirname, '..', 'cli', 'apply-step.js');
   // Running from the TypeScript sources (ts-jest, ts-node): use this checkout's build.
-  const checkoutBuild = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+  const checkoutBuild = join(__dirname, '..', '..', 'dist', 'cli', 'apply-step.js');
   return existsSync(compiled) ? compiled : existsSync(checkoutBuild) ? checkoutBuild : compiled;
 }

@@ -1,11 +1,14 @@
 /**
- * The commands a provisioner runs at apply (`import`, `set-rotation`, `delete`) load only what they use: never
- * the emulator, the material parsers, the HSM code, the constructs, a CDK framework, or undici's index. Each
- * runs as the built CLI against the emulator over real HTTP, with a preload that lists every loaded module.
+ * The commands a provisioner runs at apply (`import`, `set-rotation`, `delete`, `sweep`) load only what they
+ * use: never the emulator, the material parsers, the HSM code, the constructs, a CDK framework, or undici's
+ * index. The provisioners run dist/cli/apply-step.js, which runs one bundle: its modules are read from the
+ * bundler's list of inputs, and a run is checked to load no other file of ours or of node_modules. The full
+ * CLI (dist/cli/main.js) keeps the same discipline module by module. Each runs against the emulator over real
+ * HTTP, with a preload that lists every loaded module.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -34,15 +37,30 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/** Runs the CLI with a preload that writes the loaded modules' paths to a file; returns them and the exit code. */
-function loadedBy(args: readonly string[]): Promise<{ code: number; stderr: string; modules: string[] }> {
+const APPLY_STEP = join(__dirname, '..', '..', 'dist', 'cli', 'apply-step.js');
+const BUNDLE_INPUTS = join(__dirname, '..', '..', 'dist', 'cli', 'apply-step.bundle.inputs.json');
+
+interface Loaded {
+  readonly code: number;
+  readonly stderr: string;
+  /** Files loaded through require (require.cache). */
+  readonly modules: string[];
+  /** Node.js built-in modules loaded (process.moduleLoadList). */
+  readonly builtins: string[];
+}
+
+/** Runs `script` with a preload that writes the loaded modules to a file; returns them and the exit code. */
+function loadedBy(script: string, args: readonly string[]): Promise<Loaded> {
   const hook = join(dir(), 'list-modules.js');
-  const list = join(dir(), `modules-${args[0]}.txt`);
-  writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, Object.keys(require.cache).join('\\n')));\n`);
+  const list = join(dir(), `modules-${args[0]}.json`);
+  writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify({ modules: Object.keys(require.cache), builtins: process.moduleLoadList })));\n`);
+  const cache = join(dir(), 'cache');
+  mkdirSync(cache, { recursive: true, mode: 0o700 });
   return new Promise((resolve) => {
-    execFile(process.execPath, ['-r', hook, CLI, ...args], { env, timeout: 60_000 }, (error, _stdout, stderr) => {
+    execFile(process.execPath, ['-r', hook, script, ...args], { env: { ...env, XDG_CACHE_HOME: cache }, timeout: 60_000 }, (error, _stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0;
-      resolve({ code, stderr: String(stderr), modules: readFileSync(list, 'utf8').split('\n') });
+      const loaded = JSON.parse(readFileSync(list, 'utf8')) as { modules: string[]; builtins: string[] };
+      resolve({ code, stderr: String(stderr), modules: loaded.modules, builtins: loaded.builtins.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length)) });
     });
   });
 }
@@ -60,27 +78,55 @@ const NEVER_ON_THE_APPLY_PATH: readonly [string, RegExp][] = [
 
 function expectLean(modules: string[], command: string): void {
   // The list is real: the command's own module is in it.
-  expect(modules).toContainEqual(expect.stringMatching(new RegExp(`[/\\\\]dist[/\\\\]cli[/\\\\]commands[/\\\\]${command}\\.js$`)));
-  const found = NEVER_ON_THE_APPLY_PATH.flatMap(([what, pattern]) => modules.filter((m) => pattern.test(m)).map((m) => `${what}: ${m}`));
+  expect(modules).toContainEqual(expect.stringMatching(new RegExp(`(^|[/\\\\])dist[/\\\\]cli[/\\\\]commands[/\\\\]${command}\\.js$`)));
+  const found = NEVER_ON_THE_APPLY_PATH.flatMap(([what, pattern]) => modules.filter((m) => pattern.test(`/${m}`)).map((m) => `${what}: ${m}`));
   expect(found).toEqual([]);
 }
 
-test('import, set-rotation and delete load no emulator, parser, construct or framework module', async () => {
+/** What the apply-step entry itself loads with require before it runs the bundle; nothing else may appear. */
+const APPLY_STEP_LOADER = ['cli/apply-step.js', 'cli/launch.js', 'cli/node-engine.js', 'cli/compile-cache.js', 'secret-file.js'];
+
+test('the apply-step bundle holds the four provisioner commands and none of what they never use', () => {
+  const inputs = JSON.parse(readFileSync(BUNDLE_INPUTS, 'utf8')) as string[];
+  for (const command of ['import', 'set-rotation', 'delete', 'sweep']) expectLean(inputs, command);
+  // undici's agent and request are inside; its index is left outside (only a proxy reaches it).
+  expect(inputs).toEqual(expect.arrayContaining(['node_modules/undici/lib/dispatcher/agent.js', 'node_modules/undici/lib/api/api-request.js']));
+});
+
+test('the provisioners\' commands run from the bundle: no other module file of ours or of node_modules, no node:http2', async () => {
+  const loaded = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
+  const wrappedFile = join(dir(), 'bundled.wrapped');
+  writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
+  const fingerprint = loaded.fingerprint;
+  loaded.destroy();
+  const imported = await loadedBy(APPLY_STEP, ['import', '--region', 'nl-01', '--name', 'bundled', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint]);
+  expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Importing aes256-gcm96 key "bundled"') });
+  const ours = imported.modules.filter((m) => !m.endsWith('list-modules.js')).map((m) => m.replace(/^.*[/\\]dist[/\\]/, '').split('\\').join('/'));
+  expect(ours.sort()).toEqual([...APPLY_STEP_LOADER].sort());
+  // undici's HTTP/2 half (and with it node:http2, tls and the HTTP server) is evaluated on first use only.
+  expect(imported.builtins).toContain('net');
+  expect(imported.builtins).not.toContain('http2');
+  const deleted = await loadedBy(APPLY_STEP, ['delete', '--region', 'nl-01', '--name', 'bundled', '--fingerprint', fingerprint]);
+  expect(deleted.code).toBe(0);
+  expect(deleted.modules.filter((m) => /[/\\](dist|node_modules)[/\\]/.test(m)).length).toBe(APPLY_STEP_LOADER.length);
+});
+
+test('the full CLI\'s import, set-rotation and delete load no emulator, parser, construct or framework module', async () => {
   const loaded = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
   const wrappedFile = join(dir(), 'key.wrapped');
   writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
   const fingerprint = loaded.fingerprint;
   loaded.destroy();
 
-  const imported = await loadedBy(['import', '--region', 'nl-01', '--name', 'lean', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint, '--allow-rotation']);
+  const imported = await loadedBy(CLI, ['import', '--region', 'nl-01', '--name', 'lean', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint, '--allow-rotation']);
   expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
   expectLean(imported.modules, 'import');
 
-  const rotation = await loadedBy(['set-rotation', '--region', 'nl-01', '--name', 'lean', '--enabled=true', '--period-days=90', '--fingerprint', fingerprint]);
+  const rotation = await loadedBy(CLI, ['set-rotation', '--region', 'nl-01', '--name', 'lean', '--enabled=true', '--period-days=90', '--fingerprint', fingerprint]);
   expect(rotation.code).toBe(0);
   expectLean(rotation.modules, 'set-rotation');
 
-  const deleted = await loadedBy(['delete', '--region', 'nl-01', '--name', 'lean', '--fingerprint', fingerprint]);
+  const deleted = await loadedBy(CLI, ['delete', '--region', 'nl-01', '--name', 'lean', '--fingerprint', fingerprint]);
   expect(deleted.code).toBe(0);
   expectLean(deleted.modules, 'delete');
 });

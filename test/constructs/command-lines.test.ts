@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { ImportedKmsKey, KeyOwner } from '../../src/constructs';
 import { KeyMaterial } from '../../src';
 import { parseCommandLine } from '../../src/cli/command';
+import { APPLY_COMMANDS } from '../../src/cli/apply-commands';
 import { loadCommand } from '../../src/cli/run';
 import { argv, baseProps, newStack, synthJson, type Provisioner } from './fixtures';
 
@@ -22,18 +23,18 @@ const out = synthJson(stack);
 const all = Object.entries({ ...out.resource?.terraform_data, ...out.resource?.null_resource })
   .flatMap(([id, r]) => ((r as { provisioner?: Provisioner[] }).provisioner ?? []).map((p) => [id, argv(p)] as const));
 
-test('every provisioner runs a known command whose options parse, and ends with the step Terraform names on failure', () => {
+test('every provisioner runs a command of the apply step whose options parse, and ends with the step Terraform names on failure', () => {
   expect(all.length).toBe(6);
   for (const [id, line] of all) {
     expect(line.at(-1)).toMatch(/^--step=(import of key \S+ into nl-01|rotation settings of key \S+ in nl-01|deletion of the .*)$/);
-    const command = loadCommand(line[2]);
+    const command = loadCommand(APPLY_COMMANDS, line[2]);
     expect([id, command?.name]).toEqual([id, line[2]]);
     expect(() => parseCommandLine(command!, line.slice(3))).not.toThrow();
   }
 });
 
 test('the import options carry the declared values', () => {
-  const lines = all.filter(([, l]) => l[2] === 'import').map(([id, l]) => [id, parseCommandLine(loadCommand('import')!, l.slice(3)).options] as const);
+  const lines = all.filter(([, l]) => l[2] === 'import').map(([id, l]) => [id, parseCommandLine(loadCommand(APPLY_COMMANDS, 'import')!, l.slice(3)).options] as const);
   expect(lines).toHaveLength(3);
   const bySym = lines.find(([id]) => id.startsWith('sym_'))![1];
   expect(bySym).toMatchObject({
@@ -51,13 +52,13 @@ test('the import options carry the declared values', () => {
 });
 
 test('the key owner\'s destroy steps', () => {
-  const sweeps = all.filter(([, l]) => l[2] === 'sweep').map(([, l]) => parseCommandLine(loadCommand('sweep')!, l.slice(3)).options);
+  const sweeps = all.filter(([, l]) => l[2] === 'sweep').map(([, l]) => parseCommandLine(loadCommand(APPLY_COMMANDS, 'sweep')!, l.slice(3)).options);
   expect(sweeps).toEqual(expect.arrayContaining([
     { owner: '${self.id}', manifest: 'byok/keys.json', 'stack-destroyed': true, step: 'deletion of the destroyed stack\'s keys' },
     { owner: '${self.input.owner}', manifest: 'byok/keys.json', removed: '${self.input.keys}', step: 'deletion of the keys removed from the code' },
   ]));
   const rotation = all.find(([, l]) => l[2] === 'set-rotation')![1];
-  expect(parseCommandLine(loadCommand('set-rotation')!, rotation.slice(3)).options).toMatchObject({
+  expect(parseCommandLine(loadCommand(APPLY_COMMANDS, 'set-rotation')!, rotation.slice(3)).options).toMatchObject({
     name: sym.physicalName, enabled: 'true', 'period-days': '30', fingerprint: sym.fingerprint, construct: sym.constructId,
   });
 });

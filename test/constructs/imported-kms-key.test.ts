@@ -89,7 +89,7 @@ describe('default synthesis (terraform_data)', () => {
   test('create runs `thalassa-byok import` per the CLI contract, with no shell', () => {
     expect(createArgv(r)).toEqual([
       'node',
-      expect.stringMatching(/^\.\.\/(\.\.\/)+.*dist\/cli\/main\.js$/),
+      expect.stringMatching(/^\.\.\/(\.\.\/)+.*dist\/cli\/apply-step\.js$/),
       'import',
       '--region=nl-01',
       `--name=${key.physicalName}`,

@@ -1,7 +1,7 @@
 /**
  * "Synth output is portable" (architecture.md): `cdk.tf.json` names no absolute path of the synth machine.
  * The provisioners run `node` from Terraform's PATH and the CLI by a path relative to the stack's working
- * directory (`<outdir>/stacks/<stack>`), which must lead to this package's `dist/cli/main.js`.
+ * directory (`<outdir>/stacks/<stack>`), which must lead to this package's `dist/cli/apply-step.js`.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { ImportedKmsKey, KeyOwner } from '../../src/constructs';
 import { baseProps } from './fixtures';
 
 const REPO = resolve(__dirname, '..', '..');
-const CLI = join(REPO, 'dist', 'cli', 'main.js');
+const CLI = join(REPO, 'dist', 'cli', 'apply-step.js');
 
 interface Found { readonly at: string; readonly value: string }
 

@@ -159,7 +159,7 @@ describe('a cdktn 0.24 app with only cdktn installed', () => {
     await run('deploy', 'deploy', '--auto-approve', `--outputs-file=${OUTPUTS}`);
     const synthesized = readFileSync(join(project.stackDir(STACK), 'cdk.tf.json'), 'utf8');
     expect(synthesized).toContain('"node"');
-    expect(synthesized).toContain('../../../node_modules/cdktf-thalassa-byok/dist/cli/main.js');
+    expect(synthesized).toContain('../../../node_modules/cdktf-thalassa-byok/dist/cli/apply-step.js');
     expect(synthesized).not.toContain(REPO);
     const outputs = project.readOutputs(OUTPUTS, STACK);
     for (const m of materials) {

@@ -310,9 +310,9 @@ export async function listProcesses(): Promise<ProcessInfo[]> {
   return found.filter((p): p is ProcessInfo => p !== undefined);
 }
 
-/** True for a `thalassa-byok import` run (`node …/dist/cli/main.js import …`), as the provisioner starts it. */
+/** True for a `thalassa-byok import` run (`node …/dist/cli/apply-step.js import …`), as the provisioner starts it. */
 export function isImportProcess(p: ProcessInfo): boolean {
-  return p.argv.some((a) => a.endsWith('main.js')) && p.argv.includes('import');
+  return p.argv.some((a) => a.endsWith('apply-step.js')) && p.argv.includes('import');
 }
 
 /**

@@ -120,10 +120,10 @@ describe('the npm pack tarball, installed in a scratch project outside the repos
     const interpreters = Object.values(resources).flatMap((r) => r.provisioner.map((p) => p['local-exec'].interpreter));
     expect(interpreters.length).toBeGreaterThanOrEqual(2);
     // `node` from Terraform's PATH, and the CLI relative to the stack's folder, where Terraform runs them.
-    const installedCli = join(realpathSync(project.dir), 'node_modules', 'cdktf-thalassa-byok', 'dist', 'cli', 'main.js');
+    const installedCli = join(realpathSync(project.dir), 'node_modules', 'cdktf-thalassa-byok', 'dist', 'cli', 'apply-step.js');
     for (const interpreter of interpreters) {
       expect(interpreter[0]).toBe('node');
-      expect(interpreter[1]).toBe('../../../node_modules/cdktf-thalassa-byok/dist/cli/main.js');
+      expect(interpreter[1]).toBe('../../../node_modules/cdktf-thalassa-byok/dist/cli/apply-step.js');
       expect(realpathSync(resolve(project.stackDir(STACK), interpreter[1]))).toBe(installedCli);
     }
     expect(config).not.toContain(REPO);

@@ -18,7 +18,7 @@ describe('the npm pack tarball', () => {
   const files = packedFiles();
 
   it('holds LICENSE, README, SECURITY.md, docs/ and the built library and CLI', () => {
-    for (const required of ['LICENSE', 'README.md', 'SECURITY.md', 'docs/cli.md', 'docs/emulator.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'package.json']) {
+    for (const required of ['LICENSE', 'README.md', 'SECURITY.md', 'docs/cli.md', 'docs/emulator.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/cli/apply-step.js', 'dist/cli/apply-step.bundle.js', 'package.json']) {
       expect(files).toContain(required);
     }
   });

@@ -7,6 +7,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ALL_COMMANDS } from '../../src/cli/all-commands';
 import { runCli } from '../../src/cli/run';
 import type { ImportedKmsKeyProps } from '../../src/constructs';
 import { describeHidden, isShowable, shownPath, shownVariable } from '../../src/disclosure';
@@ -112,7 +113,7 @@ describe('the CLI', () => {
   async function cli(argv: string[]): Promise<{ code: number; out: string }> {
     let out = '';
     const io = { stdout: (t: string) => { out += t; }, stderr: (t: string) => { out += t; }, env };
-    const code = await runCli(argv, io);
+    const code = await runCli(argv, io, ALL_COMMANDS);
     return { code, out };
   }
 

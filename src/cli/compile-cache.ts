@@ -1,0 +1,114 @@
+/**
+ * Runs a CommonJS bundle through a V8 code cache, so that a provisioner's short-lived process does not parse
+ * and compile the same code again for every key. Node's own `module.enableCompileCache` does not exist on
+ * Node 20 and by default keeps its cache in `os.tmpdir()`, a folder every local user can write; this one works
+ * on every Node.js the package supports and keeps the cache where only this user can write.
+ *
+ * A code cache is compiled code: whoever can write it decides what this process runs. So a cache is read and
+ * written only in `$XDG_CACHE_HOME/thalassa-byok/compile-cache` (else `~/.cache/…`), and only when that folder
+ * and `thalassa-byok/` are real folders (no symlink) owned by this user with mode 0700, inside a cache folder
+ * owned by this user or root that no one else can write (or that is sticky); the file itself must be a regular
+ * file of this user's, mode 0600. Anything else, and the bundle runs without a cache. Each file is named by the
+ * SHA-256 of the bundle's text (V8 itself checks only the source's length), V8's version and the command, so
+ * an upgraded package or Node.js never runs stale code. The cache holds compiled code and the bundle's own
+ * literals, nothing of a run: no key material, blob, token or response.
+ *
+ * Never an error: a folder that cannot be made or trusted, a rejected or unreadable cache, a failed write —
+ * each means only a slower start. `NODE_DISABLE_COMPILE_CACHE` (Node's own switch) turns it off.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join } from 'node:path';
+import { Script } from 'node:vm';
+import { writeOwnerOnlyFile } from '../secret-file';
+
+const MAX_CACHE_BYTES = 64 << 20;
+const SUFFIX = '.v8cache';
+
+/** `module.exports` of the CommonJS bundle `file`, run through the code cache for `label` (a command name). */
+export function requireWithCodeCache(file: string, label: string, env: NodeJS.ProcessEnv): unknown {
+  const source = readFileSync(file, 'utf8');
+  const folder = cacheFolder(env);
+  const name = folder === undefined || !/^[a-z][a-z-]{0,31}$/.test(label) ? undefined
+    : `${createHash('sha256').update(source).digest('hex').slice(0, 32)}-v8-${process.versions.v8}-${process.arch}.${label}${SUFFIX}`;
+  const cacheFile = folder === undefined || name === undefined ? undefined : join(folder, name);
+  const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
+    // Made at exit, so that it also holds the functions this run compiled lazily; only after a success,
+    // so that it holds a whole command's code.
+    process.once('exit', (code) => {
+      if (code === 0) saveCache(cacheFile, label, script);
+    });
+  }
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
+
+/** The cache folder, made if missing, when it can be trusted; otherwise undefined (no cache). */
+function cacheFolder(env: NodeJS.ProcessEnv): string | undefined {
+  const uid = process.getuid?.();
+  if (uid === undefined || isSet(env.NODE_DISABLE_COMPILE_CACHE)) return undefined;
+  const base = isSet(env.XDG_CACHE_HOME) && isAbsolute(env.XDG_CACHE_HOME as string) ? env.XDG_CACHE_HOME as string
+    : isSet(env.HOME) && isAbsolute(env.HOME as string) ? join(env.HOME as string, '.cache') : undefined;
+  if (base === undefined) return undefined;
+  try {
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    const parent = statSync(base);
+    const othersCanWrite = (parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0;
+    if (!parent.isDirectory() || (parent.uid !== uid && parent.uid !== 0) || othersCanWrite) return undefined;
+    const ours = join(base, 'thalassa-byok');
+    const folder = join(ours, 'compile-cache');
+    return ownFolder(ours, uid) && ownFolder(folder, uid) ? folder : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes `path` (mode 0700) unless it exists; true when it is a real folder of `uid`'s that only `uid` can use. */
+function ownFolder(path: string, uid: number): boolean {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+  }
+  const stats = lstatSync(path);
+  return stats.isDirectory() && stats.uid === uid && (stats.mode & 0o077) === 0;
+}
+
+function readCache(file: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.uid !== process.getuid?.() || (stats.mode & 0o077) !== 0 || stats.size > MAX_CACHE_BYTES) return undefined;
+    return readFileSync(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes the cache for this run's command and removes that command's caches of other bundles or V8s. */
+function saveCache(file: string, label: string, script: Script): void {
+  try {
+    writeOwnerOnlyFile(file, script.createCachedData(), { durable: false });
+    const folder = dirname(file);
+    for (const entry of readdirSync(folder)) {
+      if (entry.endsWith(`.${label}${SUFFIX}`) && join(folder, entry) !== file) unlinkSync(join(folder, entry));
+    }
+  } catch {
+    // Only a slower start next time.
+  }
+}
+
+function isSet(value: string | undefined): boolean {
+  return value !== undefined && value !== '';
+}
