@@ -16,11 +16,13 @@
  */
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const out = join(root, 'dist', 'cli', 'apply-step.bundle.js');
+// `node bundle.mjs [DIST]`: tsc's output folder, dist/ unless given (the bench builds its own copy).
+const dist = resolve(process.argv[2] ?? join(root, 'dist'));
+const out = join(dist, 'cli', 'apply-step.bundle.js');
 
 const http2OnFirstUse = {
   name: 'undici-http2-on-first-use',
@@ -45,7 +47,7 @@ const undiciIndexOutside = {
 };
 
 const result = await build({
-  entryPoints: [join(root, 'dist', 'cli', 'apply-commands.js')],
+  entryPoints: [join(dist, 'cli', 'apply-commands.js')],
   outfile: out,
   bundle: true,
   platform: 'node',
@@ -59,4 +61,4 @@ const result = await build({
   logLevel: 'warning',
 });
 const inputs = Object.keys(result.metafile.inputs).map((p) => p.replace(/^on-first-use:/, ''));
-writeFileSync(join(root, 'dist', 'cli', 'apply-step.bundle.inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);
+writeFileSync(join(dist, 'cli', 'apply-step.bundle.inputs.json'), `${JSON.stringify(inputs, null, 2)}\n`);

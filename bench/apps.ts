@@ -24,6 +24,8 @@ export const ROOT = ((): string => {
  */
 export const PKG = join(ROOT, 'bench', '.work', 'pkg');
 export const CLI = join(PKG, 'dist', 'cli', 'main.js');
+/** What the provisioners run: the apply-step commands, bundled. */
+export const APPLY_STEP = join(PKG, 'dist', 'cli', 'apply-step.js');
 
 /** The importable key types, cycled through by key index, and the material file of each. */
 export const MATERIAL: readonly { readonly keyType: ImportableKeyTypeName; readonly file: string }[] = [

@@ -13,12 +13,13 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as Library from '../src';
-import { CLI, MATERIAL, PKG, ROOT, type StackSpec } from './apps';
+import { APPLY_STEP, CLI, MATERIAL, PKG, ROOT, type StackSpec } from './apps';
 import { interleavedOrder, ratio, renderGrowth, renderTable, summarize, type Comparison, type Growth } from './stats';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'synth,import,deploy,manual').split(',').map((s) => s.trim()));
 const WORK = join(ROOT, 'bench', '.work');
+const CODE_CACHE_HOME = join(WORK, 'cache');
 const BUILD = join(WORK, 'build', 'bench');
 const MATERIAL_DIR = join(WORK, 'material');
 const TOKEN = 'bench-token';
@@ -47,6 +48,11 @@ function buildPackage(): void {
   mkdirSync(PKG, { recursive: true });
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(PKG, 'dist'), '--declaration', 'false'], { cwd: ROOT, stdio: 'inherit' });
   writeFileSync(join(PKG, 'package.json'), readFileSync(join(ROOT, 'package.json')));
+  execFileSync(process.execPath, [join(ROOT, 'bundle.mjs'), join(PKG, 'dist')], { cwd: ROOT, stdio: 'inherit' });
+  // The apply step's code cache: the bench's own, empty at the start, not the user's.
+  rmSync(CODE_CACHE_HOME, { recursive: true, force: true });
+  mkdirSync(CODE_CACHE_HOME, { recursive: true, mode: 0o700 });
+  process.env.XDG_CACHE_HOME = CODE_CACHE_HOME;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   lib = require(join(PKG, 'dist')) as typeof Library;
 }
@@ -298,18 +304,34 @@ async function benchImport(comparisons: Comparison[]): Promise<void> {
     } finally {
       material.destroy();
     }
-    const samples: Record<'cli' | 'floor', number[]> = { cli: [], floor: [] };
-    const run = (variant: 'cli' | 'floor', i: number): number => variant === 'floor'
-      ? timed(process.execPath, ['-e', '0']).ms
-      : timed(process.execPath, [CLI, 'import', '--region=nl-01', `--name=import-${i + 2}`, '--key-type=aes256-gcm96',
-        `--wrapped-file=${blobFile}`, `--fingerprint=${fingerprint}`], { env: emulator.env }).ms;
-    run("cli", -1); // warm-up: the first run pays for a cold file cache
-    interleavedOrder(['cli', 'floor'] as const, RUNS.import).forEach((round, i) => {
-      for (const variant of round) samples[variant].push(run(variant, i));
-    });
-    log(`import: cli median ${summarize(samples.cli).median.toFixed(0)} ms, floor ${summarize(samples.floor).median.toFixed(0)} ms`);
-    comparisons.push({ name: 'import: one `thalassa-byok import` process', n: '1', unit: 'ms', subjectLabel: 'import (emulator, loopback)', subject: summarize(samples.cli),
-      baselineLabel: '`node -e 0`', baseline: summarize(samples.floor), target: 1.5 });
+    // What a provisioner runs (the apply-step bundle, its code cache warm after the first run), the same
+    // without the cache, the full CLI's import, and the floor.
+    const variants = ['apply-step', 'no-cache', 'full-cli', 'floor'] as const;
+    const samples = Object.fromEntries(variants.map((v) => [v, [] as number[]])) as Record<(typeof variants)[number], number[]>;
+    const importArgs = (i: number) => ['import', '--region=nl-01', `--name=import-${i}`, '--key-type=aes256-gcm96', `--wrapped-file=${blobFile}`, `--fingerprint=${fingerprint}`];
+    let names = 0;
+    const run = (variant: (typeof variants)[number]): number => {
+      if (variant === 'floor') return timed(process.execPath, ['-e', '0']).ms;
+      const script = variant === 'full-cli' ? CLI : APPLY_STEP;
+      const env = variant === 'no-cache' ? { ...emulator.env, NODE_DISABLE_COMPILE_CACHE: '1' } : emulator.env;
+      return timed(process.execPath, [script, ...importArgs(++names)], { env }).ms;
+    };
+    run('apply-step'); // warm-up: the first run pays for a cold file cache and writes the code cache
+    run('full-cli');
+    for (const round of interleavedOrder(variants, RUNS.import)) {
+      for (const variant of round) samples[variant].push(run(variant));
+    }
+    log(`import: apply step ${summarize(samples['apply-step']).median.toFixed(0)} ms, no cache ${summarize(samples['no-cache']).median.toFixed(0)} ms, ` +
+      `full CLI ${summarize(samples['full-cli']).median.toFixed(0)} ms, floor ${summarize(samples.floor).median.toFixed(0)} ms`);
+    const floor = { baselineLabel: '`node -e 0`', baseline: summarize(samples.floor) };
+    comparisons.push(
+      { name: 'import: one `thalassa-byok import` process, as the provisioners run it (apply-step bundle, code cache warm)', n: '1', unit: 'ms',
+        subjectLabel: 'import (emulator, loopback)', subject: summarize(samples['apply-step']), ...floor, target: 1.5 },
+      { name: 'import: the apply step without its code cache (first run, or NODE_DISABLE_COMPILE_CACHE)', n: '1', unit: 'ms',
+        subjectLabel: 'import, no code cache', subject: summarize(samples['no-cache']), ...floor },
+      { name: 'import: the full CLI (`thalassa-byok import`, module by module)', n: '1', unit: 'ms',
+        subjectLabel: 'import, dist/cli/main.js', subject: summarize(samples['full-cli']), ...floor },
+    );
   } finally {
     await emulator.stop();
   }
