@@ -16,7 +16,7 @@ import { ImportedKmsKey } from '../../src/constructs';
 import { formatLogLine, startEmulator, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial } from '../../src/material';
 import { wrap, WrappingError, WrappingKey } from '../../src/wrapping';
-import { runCli, type CliResult } from '../support/cli';
+import { APPLY_STEP, runCli, type CliResult } from '../support/cli';
 import { makeTempDir, removeDir } from '../support/openssl';
 
 const PAT = 'pat-3f9c1e7a5b2d4c6e8f0a';
@@ -228,6 +228,14 @@ describe('HTTP_PROXY / HTTPS_PROXY / NO_PROXY (undici EnvHttpProxyAgent), measur
   it('only HTTPS_PROXY set: an http:// endpoint is reached directly (HTTPS_PROXY applies to https:// origins only)', async () => {
     expect((await list({ HTTPS_PROXY: proxy.url })).code).toBe(0);
     expect(proxy.records).toEqual([]);
+  });
+
+  it('the provisioners\' apply step (one bundle; undici\'s index from node_modules) tunnels through the proxy too', async () => {
+    const result = await runCli(['delete', '--region', 'nl-01', '--name', 'never-imported', '--fingerprint', `hmac-sha256:${'0'.repeat(64)}`],
+      apiEnv({ HTTP_PROXY: proxy.url }), 60_000, APPLY_STEP);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+    expect(proxy.records.length).toBeGreaterThan(0);
+    expect(proxy.records.every((r) => r.kind === 'CONNECT' && r.target === `127.0.0.1:${emulator.port}`)).toBe(true);
   });
 
   it('lower-case http_proxy is honoured too', async () => {
