@@ -14,6 +14,9 @@ launch(() => {
   const bundle = join(__dirname, 'apply-step.bundle.js');
   if (!existsSync(bundle)) return (require('./apply-commands') as typeof import('./apply-commands')).runApplyStep;
   const { requireWithCodeCache } = require('./compile-cache') as typeof import('./compile-cache');
-  const loaded = requireWithCodeCache(bundle, process.argv[2] ?? '', process.env) as typeof import('./apply-commands');
+  // A help or usage run compiles almost nothing: its cache would be kept, and be of little use, for good.
+  const args = process.argv.slice(3);
+  const label = args.includes('--help') || args.includes('-h') ? '' : process.argv[2] ?? '';
+  const loaded = requireWithCodeCache(bundle, label, process.env) as typeof import('./apply-commands');
   return loaded.runApplyStep;
 });

@@ -8,9 +8,10 @@
  * written only in `$XDG_CACHE_HOME/thalassa-byok/compile-cache` (else `~/.cache/…`), and only when that folder
  * and `thalassa-byok/` are real folders (no symlink) owned by this user with mode 0700, inside a cache folder
  * owned by this user or root that no one else can write (or that is sticky); the file itself must be a regular
- * file of this user's, mode 0600. Anything else, and the bundle runs without a cache. Each file is named by the
- * SHA-256 of the bundle's text (V8 itself checks only the source's length), V8's version and the command, so
- * an upgraded package or Node.js never runs stale code. The cache holds compiled code and the bundle's own
+ * file of this user's, mode 0600, with one link. Anything else, and the bundle runs without a cache. Each file
+ * is named by the SHA-256 of the bundle's text (V8 itself checks only the source's length), V8's version and
+ * the command, so an upgraded package or Node.js never runs stale code; inside, our header repeats that hash
+ * and carries one of the V8 data, so a torn or altered file is never handed to V8 (see HEADER). The cache holds compiled code and the bundle's own
  * literals, nothing of a run: no key material, blob, token or response.
  *
  * Never an error: a folder that cannot be made or trusted, a rejected or unreadable cache, a failed write —
@@ -30,21 +31,34 @@ const SUFFIX = '.v8cache';
 export function requireWithCodeCache(file: string, label: string, env: NodeJS.ProcessEnv): unknown {
   const source = readFileSync(file, 'utf8');
   const folder = cacheFolder(env);
+  const sourceHash = createHash('sha256').update(source).digest();
   const name = folder === undefined || !/^[a-z][a-z-]{0,31}$/.test(label) ? undefined
-    : `${createHash('sha256').update(source).digest('hex').slice(0, 32)}-v8-${process.versions.v8}-${process.arch}.${label}${SUFFIX}`;
+    : `${sourceHash.toString('hex').slice(0, 32)}-v8-${process.versions.v8}-${process.arch}.${label}${SUFFIX}`;
   const cacheFile = folder === undefined || name === undefined ? undefined : join(folder, name);
-  const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile);
+  const cachedData = cacheFile === undefined ? undefined : readCache(cacheFile, sourceHash);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
     // Made at exit, so that it also holds the functions this run compiled lazily; only after a success,
     // so that it holds a whole command's code.
     process.once('exit', (code) => {
-      if (code === 0) saveCache(cacheFile, label, script);
+      if (code === 0) saveCache(cacheFile, label, sourceHash, script);
     });
   }
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
   return module.exports;
+}
+
+/*
+ * A cache file is HEADER, the SHA-256 of the bundle's text, the SHA-256 of the V8 data, then the V8 data.
+ * V8 checks no checksum of its own in release builds: data altered behind its header (a torn write, a flipped
+ * bit) can crash the process in the compiler, on every run, before the cache could be replaced.
+ */
+const HEADER = Buffer.from('thalassa-byok code cache 1\n', 'latin1');
+const PAYLOAD_OFFSET = HEADER.length + 64;
+
+function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
 /** The cache folder, made if missing, when it can be trusted; otherwise undefined (no cache). */
@@ -78,7 +92,8 @@ function ownFolder(path: string, uid: number): boolean {
   return stats.isDirectory() && stats.uid === uid && (stats.mode & 0o077) === 0;
 }
 
-function readCache(file: string): Buffer | undefined {
+/** The V8 data of `file`, when the file can be trusted and is whole and made for this bundle. */
+function readCache(file: string, sourceHash: Buffer): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -87,8 +102,13 @@ function readCache(file: string): Buffer | undefined {
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.uid !== process.getuid?.() || (stats.mode & 0o077) !== 0 || stats.size > MAX_CACHE_BYTES) return undefined;
-    return readFileSync(fd);
+    const trusted = stats.isFile() && stats.nlink === 1 && stats.uid === process.getuid?.() && (stats.mode & 0o077) === 0;
+    if (!trusted || stats.size > MAX_CACHE_BYTES || stats.size <= PAYLOAD_OFFSET) return undefined;
+    const data = readFileSync(fd);
+    const payload = data.subarray(PAYLOAD_OFFSET);
+    const whole = data.subarray(0, HEADER.length).equals(HEADER) && data.subarray(HEADER.length, HEADER.length + 32).equals(sourceHash)
+      && data.subarray(HEADER.length + 32, PAYLOAD_OFFSET).equals(sha256(payload));
+    return whole ? payload : undefined;
   } catch {
     return undefined;
   } finally {
@@ -97,9 +117,10 @@ function readCache(file: string): Buffer | undefined {
 }
 
 /** Writes the cache for this run's command and removes that command's caches of other bundles or V8s. */
-function saveCache(file: string, label: string, script: Script): void {
+function saveCache(file: string, label: string, sourceHash: Buffer, script: Script): void {
   try {
-    writeOwnerOnlyFile(file, script.createCachedData(), { durable: false });
+    const payload = script.createCachedData();
+    writeOwnerOnlyFile(file, Buffer.concat([HEADER, sourceHash, sha256(payload), payload]), { durable: false });
     const folder = dirname(file);
     for (const entry of readdirSync(folder)) {
       if (entry.endsWith(`.${label}${SUFFIX}`) && join(folder, entry) !== file) unlinkSync(join(folder, entry));

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
@@ -42,11 +42,11 @@ afterAll(async () => {
 let names = 0;
 
 /** One `import` of a new key through the apply step, with `env` on top of the API's; resolves its exit code. */
-function importOnce(env: NodeJS.ProcessEnv, options: { badKeyType?: boolean } = {}): Promise<number> {
+function importOnce(env: NodeJS.ProcessEnv, options: { badKeyType?: boolean; help?: boolean } = {}): Promise<number> {
   const wrappedFile = join(dir(), 'key.wrapped');
   if (!existsSync(wrappedFile)) writeFileSync(wrappedFile, blob, { mode: 0o600 });
   const args = ['import', '--region=nl-01', `--name=cached-${++names}`, `--key-type=${options.badKeyType === true ? 'hmac-sha256' : 'aes256-gcm96'}`,
-    `--wrapped-file=${wrappedFile}`, `--fingerprint=${fingerprint}`];
+    `--wrapped-file=${wrappedFile}`, `--fingerprint=${fingerprint}`, ...(options.help === true ? ['--help'] : [])];
   return new Promise((resolve) => {
     execFile(process.execPath, [APPLY_STEP, ...args], { env: { ...apiEnv, ...env }, timeout: 60_000 }, (error) => {
       resolve(error ? (typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : 1) : 0);
@@ -94,6 +94,39 @@ test('a cache that is not V8\'s is rejected, the import still succeeds, and a go
   expect(statSync(join(folder, file)).ino).not.toBe(garbage);
 });
 
+test('a cache altered behind its header (a torn write: same length, the end zeroed) never reaches V8', async () => {
+  // V8 checks no checksum in release builds: handed such data it can die in the compiler (exit 133), on every
+  // run, before the cache could be replaced.
+  const { home, folder } = freshCacheHome();
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  const [file] = cacheFiles(folder);
+  const data = readFileSync(join(folder, file));
+  data.fill(0, Math.floor((data.length * 2) / 3));
+  writeFileSync(join(folder, file), data, { mode: 0o600 });
+  const torn = statSync(join(folder, file)).ino;
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  expect(statSync(join(folder, file)).ino).not.toBe(torn);
+});
+
+test('a symlink or a second hard link at the cache\'s name is not followed or read: an owner-only file replaces it', async () => {
+  const { home, folder } = freshCacheHome();
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  const [file] = cacheFiles(folder);
+  const elsewhere = join(dir(), 'elsewhere.v8cache');
+  copyFileSync(join(folder, file), elsewhere);
+  chmodSync(elsewhere, 0o600);
+  renameSync(join(folder, file), join(dir(), 'moved'));
+  symlinkSync(elsewhere, join(folder, file));
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  expect(lstatSync(join(folder, file)).isSymbolicLink()).toBe(false);
+  expect(readFileSync(elsewhere).equals(readFileSync(join(dir(), 'moved')))).toBe(true);
+
+  linkSync(join(folder, file), join(dir(), 'hard-link'));
+  const linked = statSync(join(folder, file)).ino;
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  expect(statSync(join(folder, file)).ino).not.toBe(linked);
+});
+
 test('a cache file others can read or write is never read: it is replaced by an owner-only one', async () => {
   const { home, folder } = freshCacheHome();
   expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
@@ -127,10 +160,15 @@ test('a cache folder others can write, or one that is a symlink, is not used at 
   expect(existsSync(join(open.home, 'thalassa-byok'))).toBe(false);
 });
 
-test('a failed command writes no cache; NODE_DISABLE_COMPILE_CACHE, or no HOME and no XDG_CACHE_HOME, means none', async () => {
+test('a failed command or a help run writes no cache; NODE_DISABLE_COMPILE_CACHE, or no HOME and no XDG_CACHE_HOME, means none', async () => {
   const failed = freshCacheHome();
   expect(await importOnce({ XDG_CACHE_HOME: failed.home }, { badKeyType: true })).not.toBe(0);
   expect(cacheFiles(failed.folder)).toEqual([]);
+
+  // A help run exits 0 but compiles almost nothing: no cache.
+  const help = freshCacheHome();
+  expect(await importOnce({ XDG_CACHE_HOME: help.home }, { help: true })).toBe(0);
+  expect(cacheFiles(help.folder)).toEqual([]);
 
   const disabled = freshCacheHome();
   expect(await importOnce({ XDG_CACHE_HOME: disabled.home, NODE_DISABLE_COMPILE_CACHE: '1' })).toBe(0);
