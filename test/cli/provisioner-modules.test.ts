@@ -65,6 +65,18 @@ function loadedBy(script: string, args: readonly string[]): Promise<Loaded> {
   });
 }
 
+/** A fresh AES-256 key wrapped for the emulator's region key, in an owner-only file; returns it and its fingerprint. */
+function wrappedKeyFile(name: string): { wrappedFile: string; fingerprint: string } {
+  const loaded = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
+  try {
+    const wrappedFile = join(dir(), name);
+    writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
+    return { wrappedFile, fingerprint: loaded.fingerprint };
+  } finally {
+    loaded.destroy();
+  }
+}
+
 const NEVER_ON_THE_APPLY_PATH: readonly [string, RegExp][] = [
   ['the emulator', /[/\\]dist[/\\]emulator[/\\]/],
   ['the constructs', /[/\\]dist[/\\]constructs[/\\]/],
@@ -94,11 +106,7 @@ test('the apply-step bundle holds the four provisioner commands and none of what
 });
 
 test('the provisioners\' commands run from the bundle: no other module file of ours or of node_modules, no node:http2', async () => {
-  const loaded = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
-  const wrappedFile = join(dir(), 'bundled.wrapped');
-  writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
-  const fingerprint = loaded.fingerprint;
-  loaded.destroy();
+  const { wrappedFile, fingerprint } = wrappedKeyFile('bundled.wrapped');
   const imported = await loadedBy(APPLY_STEP, ['import', '--region', 'nl-01', '--name', 'bundled', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint]);
   expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Importing aes256-gcm96 key "bundled"') });
   const ours = imported.modules.filter((m) => !m.endsWith('list-modules.js')).map((m) => m.replace(/^.*[/\\]dist[/\\]/, '').split('\\').join('/'));
@@ -112,11 +120,7 @@ test('the provisioners\' commands run from the bundle: no other module file of o
 });
 
 test('the full CLI\'s import, set-rotation and delete load no emulator, parser, construct or framework module', async () => {
-  const loaded = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
-  const wrappedFile = join(dir(), 'key.wrapped');
-  writeFileSync(wrappedFile, wrap(loaded, wrappingKey).toString('base64'), { mode: 0o600 });
-  const fingerprint = loaded.fingerprint;
-  loaded.destroy();
+  const { wrappedFile, fingerprint } = wrappedKeyFile('key.wrapped');
 
   const imported = await loadedBy(CLI, ['import', '--region', 'nl-01', '--name', 'lean', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint, '--allow-rotation']);
   expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
