@@ -65,6 +65,21 @@ function cacheFiles(folder: string): string[] {
   return existsSync(folder) ? readdirSync(folder) : [];
 }
 
+/**
+ * Writes a cache with one import, lets `alter` change the file in place, and expects the next import to succeed
+ * and to have replaced it (a new inode): the altered file was not used. Returns the cache file's path.
+ */
+async function expectReplacedAfter(alter: (file: string) => void): Promise<string> {
+  const { home, folder } = freshCacheHome();
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  const [name] = cacheFiles(folder);
+  alter(join(folder, name));
+  const altered = statSync(join(folder, name)).ino;
+  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
+  expect(statSync(join(folder, name)).ino).not.toBe(altered);
+  return join(folder, name);
+}
+
 test('the first import writes one owner-only cache in an owner-only folder; the next one uses it unchanged', async () => {
   const { home, folder } = freshCacheHome();
   expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
@@ -84,28 +99,16 @@ test('the first import writes one owner-only cache in an owner-only folder; the 
 });
 
 test('a cache that is not V8\'s is rejected, the import still succeeds, and a good cache replaces it', async () => {
-  const { home, folder } = freshCacheHome();
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  const [file] = cacheFiles(folder);
-  const size = statSync(join(folder, file)).size;
-  writeFileSync(join(folder, file), randomBytes(size), { mode: 0o600 });
-  const garbage = statSync(join(folder, file)).ino;
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  expect(statSync(join(folder, file)).ino).not.toBe(garbage);
+  await expectReplacedAfter((file) => writeFileSync(file, randomBytes(statSync(file).size), { mode: 0o600 }));
 });
 
 test('a cache altered behind its header (a torn write: same length, the end zeroed) never reaches V8', async () => {
   // V8 checks no checksum in release builds: handed such data it can die in the compiler (exit 133), on every
   // run, before the cache could be replaced.
-  const { home, folder } = freshCacheHome();
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  const [file] = cacheFiles(folder);
-  const data = readFileSync(join(folder, file));
-  data.fill(0, Math.floor((data.length * 2) / 3));
-  writeFileSync(join(folder, file), data, { mode: 0o600 });
-  const torn = statSync(join(folder, file)).ino;
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  expect(statSync(join(folder, file)).ino).not.toBe(torn);
+  await expectReplacedAfter((file) => {
+    const data = readFileSync(file);
+    writeFileSync(file, data.fill(0, Math.floor((data.length * 2) / 3)), { mode: 0o600 });
+  });
 });
 
 test('a symlink or a second hard link at the cache\'s name is not followed or read: an owner-only file replaces it', async () => {
@@ -128,14 +131,8 @@ test('a symlink or a second hard link at the cache\'s name is not followed or re
 });
 
 test('a cache file others can read or write is never read: it is replaced by an owner-only one', async () => {
-  const { home, folder } = freshCacheHome();
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  const [file] = cacheFiles(folder);
-  chmodSync(join(folder, file), 0o666);
-  const planted = statSync(join(folder, file)).ino;
-  expect(await importOnce({ XDG_CACHE_HOME: home })).toBe(0);
-  const now = statSync(join(folder, file));
-  expect({ replaced: now.ino !== planted, mode: now.mode & 0o777 }).toEqual({ replaced: true, mode: 0o600 });
+  const file = await expectReplacedAfter((planted) => chmodSync(planted, 0o666));
+  expect(statSync(file).mode & 0o777).toBe(0o600);
 });
 
 test('a cache folder others can write, or one that is a symlink, is not used at all', async () => {
