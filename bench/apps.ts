@@ -96,7 +96,7 @@ export function populate(stack: TerraformStack, spec: StackSpec): void {
         : {
         type: 'local-exec' as const,
         interpreter: [process.execPath, CLI, 'import', '--region=nl-01', `--name=${name}`, `--key-type=${m.keyType}`, '--hash=sha256',
-          `--description=benchmark key ${i}`, '--label=bench=true', `--wrapped-file=byok/key-${i}.wrapped`],
+          `--description=benchmark key ${i}`, '--label=bench=true', '--wrapped-file=byok/keys.wrapped', `--construct=${String(i).padStart(32, '0')}`],
         command: `--fingerprint=${FAKE_FINGERPRINT}`,
       };
     const destroy = spec.bareCommand !== undefined

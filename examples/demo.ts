@@ -22,6 +22,7 @@ import { KmsClient, type KmsKey } from '../src/api';
 import { startEmulator, type RunningEmulator } from '../src/emulator';
 import { FINGERPRINT_ANNOTATION } from '../src/material';
 import { WrappingKey } from '../src/wrapping';
+import { parseWrappedKeys, WRAPPED_KEYS_FILE } from '../src/wrapped-keys';
 import { exampleConfig, MATERIAL_FILES, type ExampleConfig } from './config';
 import { proveKeyHoldsMaterial, type KnownMaterial } from './key-proof';
 
@@ -153,27 +154,28 @@ async function deployAndProve(
   }
 
   step(6, 'Searching the Terraform state, cdktf.out and the deploy log for material and wrapped blobs');
-  // byok/ holds the blobs, each symmetric key's commitment and the stack's manifest: all owner-only.
+  // byok/ holds the stack's wrapped-keys file (each key's blob, a symmetric key's commitment) and its manifest:
+  // both owner-only.
   const applyFiles = listFiles(join(stackDir, 'byok'));
   for (const file of applyFiles) {
     const mode = statSync(file).mode & 0o777;
     if (mode !== 0o600) throw new DemoFailure(`${rel(file)} has mode ${mode.toString(8)}, expected 600`);
   }
-  const blobFiles = applyFiles.filter((file) => file.endsWith('.wrapped'));
-  const commitmentFiles = applyFiles.filter((file) => file.endsWith('.commitment'));
-  const blobs = blobFiles.map((file) => readFileSync(file));
-  const commitments = commitmentFiles.map((file) => readFileSync(file, 'utf8').trim().split(':')[1]);
+  const blobFile = join(stackDir, WRAPPED_KEYS_FILE);
+  const entries = [...parseWrappedKeys(readFileSync(blobFile)).values()];
+  const blobs = entries.map((entry) => Buffer.from(entry.blob));
+  const commitments = entries.flatMap((entry) => (entry.commitment === undefined ? [] : [entry.commitment.split(':')[1]]));
   if (!existsSync(stateFile)) throw new DemoFailure(`no Terraform state at ${rel(stateFile)}`);
   const searched = [stateFile, DEPLOY_LOG, OUTPUTS_FILE, ...listFiles(stackDir)];
   for (const file of searched) {
     const data = readFileSync(file);
     const materialHit = secrets.some((secret) => containsSecret(data, secret));
     if (materialHit) throw new DemoFailure(`${rel(file)} contains key material`);
-    const isBlobFile = blobFiles.includes(file);
-    if (!isBlobFile && blobs.some((blob) => containsSecret(data, blob))) throw new DemoFailure(`${rel(file)} contains a wrapped blob`);
-    if (!commitmentFiles.includes(file) && commitments.some((c) => data.includes(c))) throw new DemoFailure(`${rel(file)} contains a symmetric key's commitment`);
+    if (file === blobFile) continue;
+    if (blobs.some((blob) => containsSecret(data, blob))) throw new DemoFailure(`${rel(file)} contains a wrapped blob`);
+    if (commitments.some((c) => data.includes(c))) throw new DemoFailure(`${rel(file)} contains a symmetric key's commitment`);
   }
-  say(`      ${searched.length} files searched (raw, hex, base64, base64url, PEM): no material; no wrapped blob outside the ${blobFiles.length} owner-only (0600) blob files`);
+  say(`      ${searched.length} files searched (raw, hex, base64, base64url, PEM): no material; no wrapped blob or commitment outside the owner-only (0600) ${rel(blobFile)}, which holds the ${entries.length} keys' entries`);
 
   say('\nSummary');
   say(`  emulator      ${emulator.url} (stopped now; its data stays in ${rel(EMULATOR_DIR)})`);

@@ -15,8 +15,8 @@ export const FINGERPRINT_ANNOTATION = `${RESERVED_PREFIX}fingerprint`;
 
 /**
  * The annotation where import records a symmetric key's commitment: an HMAC of the material (an AES-CMAC when
- * an HSM computes it) over another label than the fingerprint's, written only to the owner-only file next to
- * the blob (never to state or a command line). Someone who read the fingerprint from a plan cannot compute it, so a look-alike key planted
+ * an HSM computes it) over another label than the fingerprint's, written only to the key's entry in the owner-only
+ * wrapped-keys file (never to state or a command line). Someone who read the fingerprint from a plan cannot compute it, so a look-alike key planted
  * under our name and fingerprint is not adopted.
  */
 export const COMMITMENT_ANNOTATION = `${RESERVED_PREFIX}commitment`;
@@ -31,7 +31,7 @@ export const CONSTRUCT_LABEL = `${RESERVED_PREFIX}construct`;
 export const STACK_MANIFEST_FILE = 'byok/keys.json';
 
 /** The manifest format's version; a reader refuses others. Format: docs/manifest.md. */
-export const STACK_MANIFEST_VERSION = 2;
+export const STACK_MANIFEST_VERSION = 3;
 
 /** The settings Thalassa Cloud fixes at import, as declared (defaults applied). */
 export interface ManifestImmutableSettings {
@@ -50,7 +50,10 @@ export interface ManifestRotation {
   readonly periodInDays?: number;
 }
 
-/** One declared key, as the manifest lists it. No material, no blob, no commitment: only file paths. */
+/**
+ * One declared key, as the manifest lists it. No material, no blob, no commitment: those are the key's entry
+ * (by `construct`) in the stack's wrapped-keys file (`byok/keys.wrapped`, v3).
+ */
 export interface ManifestKey {
   /** The value of the construct label. */
   readonly construct: string;
@@ -61,10 +64,6 @@ export interface ManifestKey {
   readonly fingerprint: string;
   readonly keyType: string;
   readonly removalPolicy: 'schedule-deletion' | 'retain';
-  /** A symmetric key's commitment file, relative to the stack's working directory (the proof a sweep asks for). */
-  readonly commitmentFile?: string;
-  /** The wrapped blob's file, relative to the stack's working directory (v2). */
-  readonly blobFile: string;
   /** The key's Terraform resource address, e.g. `terraform_data.k_Key_1A2B3C4D` (v2). */
   readonly resource: string;
   /** v2: every immutable setting. */

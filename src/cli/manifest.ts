@@ -1,10 +1,10 @@
 /** Reading a stack's `byok/keys.json` (docs/manifest.md): owner-only file rules, then field by field. */
+import { join } from 'node:path';
 import { shownPath } from '../disclosure';
-import { STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
+import { STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type StackManifest } from '../protocol';
+import { WRAPPED_KEYS_FILE, type WrappedKeyEntry } from '../wrapped-keys';
 import { UsageError } from './command';
-import { readOwnerOnlyFile } from './owner-only-file';
-
-const FILE_IN_BYOK = (ext: string): RegExp => new RegExp(`^byok/[A-Za-z0-9._-]+\\.${ext}$`);
+import { readOwnerOnlyFile, readWrappedKeys } from './owner-only-file';
 
 /** The stack's manifest, or a {@link UsageError} that names `option` and says to synth again. */
 export function readManifest(file: string, option = 'manifest'): StackManifest {
@@ -28,9 +28,23 @@ export function readManifest(file: string, option = 'manifest'): StackManifest {
     bad('no owner (explicit id, or the owner resource\'s address)');
   }
   for (const [i, k] of m.keys.entries()) {
-    if (!validKey(k)) bad(`key ${i + 1} lacks a field of format ${STACK_MANIFEST_VERSION} (construct, region, name, fingerprint, removalPolicy, blobFile, resource, settings, wrappingKey), or names a file outside byok/`);
+    if (!validKey(k)) bad(`key ${i + 1} lacks a field of format ${STACK_MANIFEST_VERSION} (construct, region, name, fingerprint, removalPolicy, resource, settings, wrappingKey)`);
   }
   return m as StackManifest;
+}
+
+/**
+ * The entries of the stack's wrapped-keys file (beside the manifest in `workDir`, the stack's folder), one for
+ * every key the manifest lists; a {@link UsageError} naming `option` when the two are not from one synth.
+ */
+export function readManifestEntries(manifest: StackManifest, workDir: string, option: string): Map<string, WrappedKeyEntry> {
+  const file = join(workDir, WRAPPED_KEYS_FILE);
+  const entries = readWrappedKeys(file, option);
+  const missing = manifest.keys.find((k) => !entries.has(k.construct));
+  if (missing !== undefined) {
+    throw new UsageError(`--${option}: ${shownPath(file)} has no entry for key ${missing.path}, so it is not from the synth that wrote ${STACK_MANIFEST_FILE}. Synth again.`);
+  }
+  return entries;
 }
 
 function validKey(k: ManifestKey): boolean {
@@ -38,8 +52,6 @@ function validKey(k: ManifestKey): boolean {
   const fields = k as unknown as Record<string, unknown>;
   if (!['construct', 'path', 'region', 'name', 'fingerprint', 'keyType', 'resource'].every((f) => typeof fields[f] === 'string')) return false;
   if (k.removalPolicy !== 'schedule-deletion' && k.removalPolicy !== 'retain') return false;
-  if (k.commitmentFile !== undefined && (typeof k.commitmentFile !== 'string' || !FILE_IN_BYOK('commitment').test(k.commitmentFile))) return false;
-  if (typeof k.blobFile !== 'string' || !FILE_IN_BYOK('wrapped').test(k.blobFile)) return false;
   const s = k.settings as unknown as Record<string, unknown> | undefined;
   if (s === null || typeof s !== 'object' || typeof s.description !== 'string' || typeof s.exportAllowed !== 'boolean' || typeof s.allowRotation !== 'boolean'
     || typeof s.hashFunction !== 'string' || !stringMap(s.labels) || !stringMap(s.annotations)) return false;

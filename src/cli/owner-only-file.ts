@@ -1,7 +1,8 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { shownPath } from '../disclosure';
+import { shownPath, shownValue } from '../disclosure';
 import { COMMITMENT_PATTERN } from '../material/fingerprint';
+import { parseWrappedKeys, wrappedKeyEntry, type WrappedKeyEntry } from '../wrapped-keys';
 import { UsageError } from './command';
 
 /**
@@ -45,4 +46,32 @@ export function readCommitmentFile(file: string, option: string): string {
     throw new UsageError(`--${option} ${shownPath(file)} does not hold a commitment (hmac-sha256: and 64 hex digits, or cmac-aes: and 32; it holds ${text.length} characters). Synth again.`);
   }
   return text;
+}
+
+/**
+ * The entry of `construct` in a stack's wrapped-keys file already read (`data`); a {@link UsageError} naming
+ * the file, never its content, when it has none or the entry is malformed.
+ */
+export function wrappedKeyEntryOf(data: Buffer, file: string, construct: string | undefined, option: string): WrappedKeyEntry {
+  if (construct === undefined) {
+    throw new UsageError(`--${option} ${shownPath(file)} is a stack's wrapped-keys file: give --construct ID to pick the key's entry (the synth's command line does).`);
+  }
+  let entry: WrappedKeyEntry | undefined;
+  try {
+    entry = wrappedKeyEntry(data, construct);
+  } catch (err) {
+    throw new UsageError(`--${option} ${shownPath(file)}: ${(err as Error).message}. Synth again.`);
+  }
+  if (entry === undefined) throw new UsageError(`--${option} ${shownPath(file)} has no entry for construct ${shownValue(construct)}. Synth again (cdktf synth) so that it holds this key.`);
+  return entry;
+}
+
+/** Every entry of a stack's wrapped-keys file (owner-only file rules), by construct id. */
+export function readWrappedKeys(file: string, option: string): Map<string, WrappedKeyEntry> {
+  const data = readOwnerOnlyFile(file, option);
+  try {
+    return parseWrappedKeys(data);
+  } catch (err) {
+    throw new UsageError(`--${option} ${shownPath(file)}: ${(err as Error).message}. Synth again.`);
+  }
 }

@@ -21,9 +21,8 @@ export interface ImportArguments {
   readonly annotations: Readonly<Record<string, string>>;
   readonly allowRotation: boolean;
   readonly exportAllowed: boolean;
-  /** Relative to the stack's working directory, where Terraform runs provisioners. */
+  /** The stack's wrapped-keys file, relative to its working directory (where Terraform runs provisioners). */
   readonly wrappedFile: string;
-  readonly commitmentFile?: string;
   readonly fingerprint: string;
   /** The wrapping key the blob was made for: import refuses the blob when the region's live key is another. */
   readonly wrappingKeyFingerprint: string;
@@ -46,7 +45,6 @@ export function importCommandLine(cli: readonly string[], a: ImportArguments): s
     ...(a.allowRotation ? ['--allow-rotation'] : []),
     ...(a.exportAllowed ? ['--export-allowed'] : []),
     `--wrapped-file=${a.wrappedFile}`,
-    ...(a.commitmentFile === undefined ? [] : [`--commitment-file=${a.commitmentFile}`]),
     `--fingerprint=${a.fingerprint}`,
     `--wrapping-key-fingerprint=${a.wrappingKeyFingerprint}`,
     `--owner=${a.owner}`,

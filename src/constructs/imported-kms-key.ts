@@ -7,17 +7,16 @@
  * the stack's {@link KeyOwner}'s part. See `shared/design/architecture.md` and `docs/lifecycle.md`.
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { addCustomSynthesis, Annotations, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
+import { Annotations, TerraformStack, Token, type TerraformResource } from './framework';
 import { Construct, type IConstruct } from 'constructs';
 import { KeyTypeError, type ImportableKeyType } from '../key-types';
 import { HsmError, wrapInToken } from '../hsm';
 import { CanonicalKeyMaterial, HsmKeyMaterial, KeyMaterial, KeyMaterialError, PreWrappedKeyMaterial } from '../material';
 import { wrap, WrappingError, WrappingKey, type WrapHash } from '../wrapping';
-import { writeOwnerOnlyFile } from '../secret-file';
+import { WRAPPED_KEYS_FILE } from '../wrapped-keys';
 import { cliCommand, importCommandLine, setRotationCommandLine } from './commands';
 import { describeReceived, ImportedKmsKeyError, invalidProp, propMessage, validationMessage, type ImportedKmsKeyErrorCode } from './errors';
-import { constructId, KeyOwner, OUTPUT_FOLDER, stackOutputFolder } from './key-owner';
+import { constructId, KeyOwner } from './key-owner';
 import { canonicalJson, lifecycleResource, type LifecycleResourceType } from './lifecycle';
 import type { ImportedKmsKeyProps } from './props';
 import { checkSettings, loadHash, loadKeyType } from './settings';
@@ -42,8 +41,8 @@ interface WrappedMaterial {
  * An imported (bring-your-own-key) Thalassa Cloud KMS key.
  *
  * At synth the material is read, checked against `keyType`, fingerprinted and wrapped with the region's
- * wrapping key; the wrapped blob goes to an owner-only file under the stack's output folder
- * (`cdktf.out/stacks/<stack>/byok/`), never into the Terraform configuration, plan or state. At apply a
+ * wrapping key; the wrapped blob goes to the stack's owner-only wrapped-keys file
+ * (`cdktf.out/stacks/<stack>/byok/keys.wrapped`), never into the Terraform configuration, plan or state. At apply a
  * local-exec provisioner runs `thalassa-byok import` (no shell involved) with credentials from the
  * `THALASSA_*` environment variables of the Terraform process.
  *
@@ -83,7 +82,10 @@ export class ImportedKmsKey extends Construct {
   public readonly resource: TerraformResource;
   /** The Terraform resource that applies `rotation`, if given. */
   public readonly rotationResource?: TerraformResource;
-  /** Where the wrapped blob is written at synth, relative to the stack's output folder. */
+  /**
+   * The file the wrapped blob is written to at synth, relative to the stack's output folder: the stack's
+   * wrapped-keys file, where the blob (and a symmetric key's commitment) is the entry of {@link constructId}.
+   */
   public readonly wrappedBlobFile: string;
   /** The construct's id within the state, recorded on the key as the label `cdktf-thalassa-byok/construct`. */
   public readonly constructId: string;
@@ -94,9 +96,6 @@ export class ImportedKmsKey extends Construct {
    */
   public readonly problems: readonly ImportedKmsKeyError[];
 
-  readonly #blob: Buffer;
-  readonly #commitment?: string;
-  readonly #commitmentFile?: string;
   readonly #nameProp: 'name' | 'physicalName';
   readonly #lifecycleResource: LifecycleResourceType;
   #name?: string;
@@ -131,8 +130,6 @@ export class ImportedKmsKey extends Construct {
       ? collect(() => wrapMaterial(path, props.material, keyType, wrappingKey, hash))
       : void collect(() => checkMaterialKind(path, props.material));
     const { blob, fingerprint, commitment, hashFunction, warnings } = wrapped ?? { blob: Buffer.alloc(0), fingerprint: 'invalid', hashFunction: hash, warnings: [] };
-    this.#blob = blob;
-    this.#commitment = commitment;
     for (const warning of warnings) Annotations.of(this).addWarning(warning);
 
     // Once per stack and wrapping key: a stack of a hundred keys sharing one unpinned key needs one warning.
@@ -171,8 +168,7 @@ export class ImportedKmsKey extends Construct {
     // from everything that causes one. The plan shows it, since it is part of the triggers.
     this.physicalName = settings.physicalName ?? `${settings.name}-${createHash('sha256').update(canonicalJson(immutable)).digest('hex').slice(0, 8)}`;
     this.#nameProp = settings.physicalName === undefined ? 'name' : 'physicalName';
-    this.wrappedBlobFile = `${OUTPUT_FOLDER}/${this.node.addr}.wrapped`;
-    this.#commitmentFile = commitment === undefined ? undefined : `${OUTPUT_FOLDER}/${this.node.addr}.commitment`;
+    this.wrappedBlobFile = WRAPPED_KEYS_FILE;
 
     const owner = KeyOwner.of(this);
     const cli = cliCommand(this);
@@ -184,7 +180,6 @@ export class ImportedKmsKey extends Construct {
         ...settings, keyType: keyTypeName, hashFunction, fingerprint, name: this.physicalName,
         // Relative: Terraform runs provisioners in the stack's working directory (cdktf.out/stacks/<stack>).
         wrappedFile: this.wrappedBlobFile,
-        commitmentFile: this.#commitmentFile,
         wrappingKeyFingerprint: wrappingKey?.fingerprint ?? 'invalid',
         owner: owner.ownerId,
         construct: this.constructId,
@@ -200,8 +195,6 @@ export class ImportedKmsKey extends Construct {
     owner.addKey({
       construct: this.constructId, path, region: settings.region, name: this.physicalName, fingerprint,
       keyType: keyTypeName, removalPolicy: settings.removalPolicy,
-      ...(this.#commitmentFile === undefined ? {} : { commitmentFile: this.#commitmentFile }),
-      blobFile: this.wrappedBlobFile,
       settings: {
         description: settings.description, labels: settings.labels, annotations: settings.annotations,
         exportAllowed: settings.exportAllowed, allowRotation: settings.allowRotation, hashFunction,
@@ -211,7 +204,10 @@ export class ImportedKmsKey extends Construct {
       }),
       // The blob is wrapped for the key's region (synth checks the pin against that region's key).
       wrappingKey: { fingerprint: wrappingKey?.fingerprint ?? 'invalid', region: settings.region },
-    }, this.resource);
+    }, this.resource, {
+      ...(problems.length > 0 ? {} : { entry: { construct: this.constructId, blob, ...(commitment === undefined ? {} : { commitment }) } }),
+      refuseMistakes: () => this.refuseMistakes(),
+    });
 
     if (settings.rotation !== undefined) {
       const { enabled, periodInDays } = settings.rotation;
@@ -229,7 +225,6 @@ export class ImportedKmsKey extends Construct {
 
     keysNamed(this.node.root, this.region, this.physicalName).push(this);
     this.node.addValidation({ validate: () => [...this.problems, ...this.duplicateKeyErrors()].map(validationMessage) });
-    addCustomSynthesis(this, { onSynthesize: (session) => this.writeApplyFiles(session) });
   }
 
   /** Two keys with the same region and physical name would fight over one key in Thalassa Cloud. */
@@ -247,15 +242,11 @@ export class ImportedKmsKey extends Construct {
       ));
   }
 
-  /** The blob (and a symmetric key's commitment) for the import step, each in an owner-only file. */
-  private writeApplyFiles(session: ISynthesisSession): void {
-    // Reached with mistakes only when the app skips validation: nothing may be written for such a key.
+  /** A synth that skips validation still fails on a key with mistakes, before its stack's files are written. */
+  private refuseMistakes(): void {
     if (this.problems.length > 0) {
       throw new ImportedKmsKeyError(this.problems[0].code as ImportedKmsKeyErrorCode, this.node.path, this.problems[0].prop, this.problems.map((problem) => problem.message).join('\n'));
     }
-    const stackDir = join(stackOutputFolder(session, TerraformStack.of(this)), '..');
-    writeOwnerOnlyFile(join(stackDir, this.wrappedBlobFile), this.#blob, { durable: false });
-    if (this.#commitmentFile !== undefined) writeOwnerOnlyFile(join(stackDir, this.#commitmentFile), `${this.#commitment}\n`, { durable: false });
   }
 }
 

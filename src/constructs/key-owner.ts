@@ -9,7 +9,8 @@
  *   ordered after every key. It records the declared keys in state; when it is replaced, its destroy step
  *   reads that record back and sweeps the keys of constructs that are gone from the code, unless they were
  *   retained at that deploy.
- * - the stack's manifest (`byok/keys.json`), written at synth: what the code declares now.
+ * - the stack's manifest (`byok/keys.json`) and wrapped-keys file (`byok/keys.wrapped`), written at synth:
+ *   what the code declares now, and what each key's import sends.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { addCustomSynthesis, dependencyOn, Lazy, TerraformStack, Token, type ISy
 import { Construct } from 'constructs';
 import { encodeRecord, STACK_MANIFEST_FILE, STACK_MANIFEST_VERSION, type ManifestKey, type ManifestOwner, type StackManifest } from '../protocol';
 import { writeOwnerOnlyFile } from '../secret-file';
+import { encodeWrappedKeys, WRAPPED_KEYS_FILE, type WrappedKeyEntry } from '../wrapped-keys';
 import { cliCommand, keysRemovedCommandLine, stackDestroyedCommandLine } from './commands';
 import { describeReceived, ImportedKmsKeyError, invalidProp } from './errors';
 import { lifecycleResource, type LifecycleResourceType } from './lifecycle';
@@ -43,7 +45,14 @@ export interface KeyOwnerProps {
   readonly lifecycleResource?: LifecycleResourceType;
 }
 
-/** The folder of the stack's output where the synth writes blobs, commitments and the manifest. */
+/** What a key gives its stack's wrapped-keys file: its entry, unless its props have mistakes (then it throws). */
+export interface KeyApplyData {
+  readonly entry?: WrappedKeyEntry;
+  /** Throws the key's mistakes, if any (a synth that skips validation must still fail on them). */
+  refuseMistakes(): void;
+}
+
+/** The folder of the stack's output where the synth writes the wrapped-keys file and the manifest. */
 export const OUTPUT_FOLDER = 'byok';
 
 /** The construct id of a stack's key owner; one per stack. */
@@ -72,6 +81,7 @@ export class KeyOwner extends Construct {
   public readonly sweepResource: TerraformResource;
 
   readonly #keys: { readonly key: Omit<ManifestKey, 'resource'>; readonly resource: TerraformResource }[] = [];
+  readonly #entries: KeyApplyData[] = [];
 
   constructor(stack: TerraformStack, props: KeyOwnerProps = {}) {
     if (stack.node.tryFindChild(KEY_OWNER_ID) !== undefined) {
@@ -100,16 +110,18 @@ export class KeyOwner extends Construct {
       recorded: ['owner', 'keys'],
       onDestroy: keysRemovedCommandLine(cli),
     });
-    addCustomSynthesis(this, { onSynthesize: (session) => this.writeManifest(session) });
+    addCustomSynthesis(this, { onSynthesize: (session) => this.writeStackFiles(session) });
   }
 
-  /** Registers a key: the sweep runs after its resource, and the manifest lists it. */
-  public addKey(key: Omit<ManifestKey, 'resource'>, resource: TerraformResource): void {
+  /** Registers a key: the sweep runs after its resource, the manifest lists it, the wrapped-keys file holds its entry. */
+  public addKey(key: Omit<ManifestKey, 'resource'>, resource: TerraformResource, apply: KeyApplyData): void {
     this.#keys.push({ key, resource });
+    this.#entries.push(apply);
     (this.sweepResource.dependsOn ??= []).push(dependencyOn(resource));
   }
 
-  private writeManifest(session: ISynthesisSession): void {
+  /** The manifest and the wrapped-keys file; the manifest last, so that a reader never finds it without its entries. */
+  private writeStackFiles(session: ISynthesisSession): void {
     const stack = TerraformStack.of(this);
     // The owner id: a plain string when the code gives it; else the owner resource's id, in the state only.
     const address = (resource: TerraformResource): string => `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
@@ -118,7 +130,11 @@ export class KeyOwner extends Construct {
       : { source: 'explicit', id: this.ownerId };
     const keys: ManifestKey[] = this.#keys.map(({ key, resource }) => ({ ...key, resource: address(resource) }));
     const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, owner, keys };
-    writeOwnerOnlyFile(join(stackOutputFolder(session, stack), '..', STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
+    // Reached with mistakes only when the app skips validation: then nothing is written for the stack.
+    for (const { refuseMistakes } of this.#entries) refuseMistakes();
+    const stackDir = join(stackOutputFolder(session, stack), '..');
+    writeOwnerOnlyFile(join(stackDir, WRAPPED_KEYS_FILE), encodeWrappedKeys(this.#entries.map(({ entry }) => entry as WrappedKeyEntry)), { durable: false });
+    writeOwnerOnlyFile(join(stackDir, STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
   }
 }
 

@@ -11,6 +11,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial } from '../../src/material';
 import { COMMITMENT_ANNOTATION, CONSTRUCT_LABEL, FINGERPRINT_ANNOTATION, OWNER_LABEL, STACK_MANIFEST_VERSION, type StackManifest } from '../../src/protocol';
 import { WrappingKey, wrap } from '../../src/wrapping';
+import { encodeWrappedKeys } from '../../src/wrapped-keys';
 import { runCli } from '../support/cli';
 import { useTempDir } from '../support/openssl';
 
@@ -40,7 +41,7 @@ function manifest(overrides: Partial<StackManifest> & Record<string, unknown> = 
     version: STACK_MANIFEST_VERSION, stack: 'app', owner: { source: 'explicit', id: 'owner-check-1' },
     keys: [{
       construct: '0123456789abcdef0123456789abcdef', path: 'app/k', region: 'nl-01', name: 'chk-unit-k', fingerprint: `hmac-sha256:${'ab'.repeat(32)}`,
-      keyType: 'aes256-gcm96', removalPolicy: 'schedule-deletion', blobFile: 'byok/k.wrapped', resource: 'terraform_data.k_Key_01234567',
+      keyType: 'aes256-gcm96', removalPolicy: 'schedule-deletion', resource: 'terraform_data.k_Key_01234567',
       settings: { description: '', labels: {}, annotations: {}, exportAllowed: false, allowRotation: false, hashFunction: 'sha256' },
       wrappingKey: { fingerprint: wrappingFingerprint, region: 'nl-01' },
     }],
@@ -48,8 +49,11 @@ function manifest(overrides: Partial<StackManifest> & Record<string, unknown> = 
   } as StackManifest;
 }
 
-/** A synth output folder with one stack `app` (and an `empty` stack without keys), as cdktf writes it. */
-function synthOutput(keys: unknown = manifest()): string {
+/**
+ * A synth output folder with one stack `app` (and an `empty` stack without keys), as cdktf writes it: the
+ * manifest, and a wrapped-keys file with an entry for each of its keys (a placeholder blob; `commitment` if given).
+ */
+function synthOutput(keys: unknown = manifest(), commitment?: string): string {
   const out = join(dir(), 'cdktf.out');
   mkdirSync(join(out, 'stacks', 'app', 'byok'), { recursive: true, mode: 0o700 });
   mkdirSync(join(out, 'stacks', 'empty'), { recursive: true, mode: 0o700 });
@@ -57,6 +61,10 @@ function synthOutput(keys: unknown = manifest()): string {
     version: '0.20.0', stacks: { app: { name: 'app', workingDirectory: 'stacks/app' }, empty: { name: 'empty', workingDirectory: 'stacks/empty' } },
   }));
   writeFileSync(join(out, 'stacks', 'app', 'byok', 'keys.json'), JSON.stringify(keys), { mode: 0o600 });
+  const listed = Array.isArray((keys as Partial<StackManifest>).keys) ? (keys as StackManifest).keys : [];
+  writeFileSync(join(out, 'stacks', 'app', 'byok', 'keys.wrapped'), encodeWrappedKeys(listed.map((k) => ({
+    construct: k.construct, blob: randomBytes(528), ...(commitment === undefined ? {} : { commitment }),
+  }))), { mode: 0o600 });
   return out;
 }
 
@@ -92,11 +100,11 @@ describe('thalassa-byok check: bad input', () => {
     expect(sent).toBe(0);
   });
 
-  it('a v1-shaped manifest labelled v2 (no settings): exit 2', async () => {
+  it('a v1-shaped manifest labelled with the current version (no settings): exit 2', async () => {
     const m = manifest();
     const r = await runCli(['check', '--dir', synthOutput({ ...m, keys: m.keys.map(({ settings: _s, ...k }) => k) })], env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('key 1 lacks a field of format 2');
+    expect(r.stderr).toContain(`key 1 lacks a field of format ${STACK_MANIFEST_VERSION}`);
   });
 
   it('an unknown stack, or one without keys: exit 2', async () => {
@@ -139,8 +147,7 @@ describe('thalassa-byok check: bad input', () => {
   });
 
   it('a look-alike (our labels and fingerprint copied onto other material, deletion scheduled): foreign-name, and --repair leaves it pending', async () => {
-    const out = synthOutput(manifest({ keys: manifest().keys.map((k) => ({ ...k, name: 'chk-unit-lookalike', commitmentFile: 'byok/k.commitment' })) }));
-    writeFileSync(join(out, 'stacks', 'app', 'byok', 'k.commitment'), `hmac-sha256:${'cd'.repeat(32)}\n`, { mode: 0o600 });
+    const out = synthOutput(manifest({ keys: manifest().keys.map((k) => ({ ...k, name: 'chk-unit-lookalike' })) }), `hmac-sha256:${'cd'.repeat(32)}`);
     const [declared] = manifest().keys;
     const other = KeyMaterial.fromBytes(randomBytes(32), { format: 'raw' }).load('aes256-gcm96');
     const planted = await client.createKey('nl-01', {

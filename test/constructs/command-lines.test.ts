@@ -43,7 +43,9 @@ test('the import options carry the declared values', () => {
     'wrapped-file': sym.wrappedBlobFile, fingerprint: sym.fingerprint, construct: sym.constructId, 'sweep-predecessors': true,
   });
   expect(bySym.owner).toMatch(/^\$\{terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}\.id\}$/);
-  expect(bySym['commitment-file']).toBe(`byok/${sym.node.addr}.commitment`);
+  // The commitment is the key's entry in the stack's wrapped-keys file, like its blob: never a separate file.
+  expect(bySym['wrapped-file']).toBe('byok/keys.wrapped');
+  expect(bySym['commitment-file']).toBeUndefined();
   const byAsym = lines.find(([id]) => id.startsWith('asym_'))![1];
   expect(byAsym).toMatchObject({ 'key-type': 'ed25519', hash: 'sha512', construct: asym.constructId });
   expect(byAsym['sweep-predecessors']).toBeUndefined();

@@ -75,7 +75,7 @@ describe('default synthesis (terraform_data)', () => {
     expect(key.hashFunction).toBe('sha256');
     expect(key.fingerprint).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(key.physicalName).toMatch(/^master-[0-9a-f]{8}$/);
-    expect(key.wrappedBlobFile).toBe(`byok/${key.node.addr}.wrapped`);
+    expect(key.wrappedBlobFile).toBe('byok/keys.wrapped');
     expect(key.constructId).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -95,8 +95,8 @@ describe('default synthesis (terraform_data)', () => {
       `--name=${key.physicalName}`,
       '--key-type=aes256-gcm96',
       '--hash=sha256',
-      `--wrapped-file=${key.wrappedBlobFile}`,
-      `--commitment-file=byok/${key.node.addr}.commitment`,
+      // The stack's wrapped-keys file: its entry for --construct holds the blob and the commitment.
+      '--wrapped-file=byok/keys.wrapped',
       `--fingerprint=${key.fingerprint}`,
       // The key the blob was made for: import refuses it, naming both, when the region's live key differs.
       `--wrapping-key-fingerprint=${wrappingKey().fingerprint}`,
@@ -344,13 +344,12 @@ describe('null_resource mode', () => {
 });
 
 describe('several keys', () => {
-  test('in one stack get distinct resources and blob files', () => {
+  test('in one stack get distinct resources and construct ids (their entries in the wrapped-keys file)', () => {
     const s = newStack();
     const a = new ImportedKmsKey(s, 'a', baseProps({ name: 'a' }));
     const b = new ImportedKmsKey(s, 'b', baseProps({ name: 'b', wrappingKey: wrappingKey() }));
     const out = synthJson(s);
     expect(Object.keys(resources(out, 'terraform_data'))).toHaveLength(4);
-    expect(a.wrappedBlobFile).not.toBe(b.wrappedBlobFile);
     expect(a.constructId).not.toBe(b.constructId);
     // One owner and one sweep per stack; the sweep waits for every key.
     expect(sweepResource(out).depends_on).toEqual([`terraform_data.${a.resource.friendlyUniqueId}`, `terraform_data.${b.resource.friendlyUniqueId}`]);

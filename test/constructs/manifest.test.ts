@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportedKmsKey, KeyOwner } from '../../src/constructs';
-import { readManifest } from '../../src/cli/manifest';
+import { readManifest, readManifestEntries } from '../../src/cli/manifest';
 import { STACK_MANIFEST_VERSION } from '../../src/protocol';
 import { AES_KEY, baseProps, fullSynth, wrappingKey } from './fixtures';
 
@@ -26,11 +26,11 @@ function addressExists(config: { resource: Record<string, Record<string, unknown
   return config.resource[type]?.[name] !== undefined;
 }
 
-test('version 2, every immutable setting, rotation, wrapping key, file paths; readable by the CLI', () => {
+test('version 3, every immutable setting, rotation, wrapping key; its keys\' entries in the wrapped-keys file; readable by the CLI', () => {
   const { dir, text, config } = synthManifest(true);
   const manifest = readManifest(join(dir, 'byok', 'keys.json'));
   expect(manifest.version).toBe(STACK_MANIFEST_VERSION);
-  expect(STACK_MANIFEST_VERSION).toBe(2);
+  expect(STACK_MANIFEST_VERSION).toBe(3);
   expect(manifest.owner).toEqual({ source: 'explicit', id: 'owner-1' });
   const [key] = manifest.keys;
   expect(key).toMatchObject({
@@ -38,12 +38,15 @@ test('version 2, every immutable setting, rotation, wrapping key, file paths; re
     settings: { description: 'd', labels: { team: 'a' }, annotations: { note: 'n' }, exportAllowed: true, allowRotation: true, hashFunction: 'sha512' },
     rotation: { enabled: true, periodInDays: 30 }, wrappingKey: { fingerprint: wrappingKey().fingerprint, region: 'nl-01' },
   });
-  expect(readFileSync(join(dir, key.blobFile)).length).toBeGreaterThan(256);
-  expect(readFileSync(join(dir, key.commitmentFile!), 'utf8')).toMatch(/^hmac-sha256:/);
+  expect(key).not.toHaveProperty('blobFile');
+  expect(key).not.toHaveProperty('commitmentFile');
+  const entry = readManifestEntries(manifest, dir, 'manifest').get(key.construct)!;
+  expect(entry.blob.length).toBeGreaterThan(256);
+  expect(entry.commitment).toMatch(/^hmac-sha256:/);
   expect(addressExists(config, key.resource)).toBe(true);
   // No material, blob or commitment in the manifest itself.
-  for (const secret of [AES_KEY.toString('hex'), AES_KEY.toString('base64'), readFileSync(join(dir, key.blobFile)).toString('base64').slice(0, 40),
-    readFileSync(join(dir, key.commitmentFile!), 'utf8').trim().slice(12)]) expect(text).not.toContain(secret);
+  for (const secret of [AES_KEY.toString('hex'), AES_KEY.toString('base64'), Buffer.from(entry.blob).toString('base64').slice(0, 40),
+    entry.commitment!.slice(12)]) expect(text).not.toContain(secret);
 });
 
 test('without an explicit owner id, the manifest names the owner resource whose id the state holds', () => {

@@ -1,6 +1,7 @@
 /**
  * Invariants 1–3 at synth: no material and no wrapped blob anywhere in the synthesized configuration; the
- * blob only in an owner-only file; the configuration identical across synths although the blob is not.
+ * blob only in the stack's owner-only wrapped-keys file; the configuration identical across synths although
+ * the blob is not.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { KeyMaterial, wrap } from '../../src';
 import { unwrap } from '../../src/wrapping';
 import { symmetricCommitment } from '../../src/material/fingerprint';
 import { baseProps, filesUnder, fullSynth, wrappingKey, wrappingKeyPair } from './fixtures';
+import { wrappedKeyOf, wrappedKeysOf } from '../support/wrapped-keys';
 
 const AES = randomBytes(32);
 const ED = generateKeyPairSync('ed25519').privateKey;
@@ -37,29 +39,26 @@ describe('a full synth', () => {
   const outdir = fullSynth(build);
   const stackDir = join(outdir, 'stacks', 'stack');
   const files = filesUnder(outdir);
-  const blobFiles = keys.map((k) => join(stackDir, k.wrappedBlobFile));
-  const blobs = blobFiles.map((f) => readFileSync(f));
-  const others = files.filter((f) => !blobFiles.includes(f.path));
+  const blobFile = join(stackDir, 'byok', 'keys.wrapped');
+  const entries = keys.map((k) => wrappedKeyOf(stackDir, k));
+  const blobs = entries.map((e) => e.blob);
+  const others = files.filter((f) => f.path !== blobFile);
 
-  test('writes one owner-only blob file per key, in an owner-only folder', () => {
-    expect(new Set(blobFiles).size).toBe(keys.length);
-    for (const f of blobFiles) expect(statSync(f).mode & 0o777).toBe(0o600);
+  test('writes one owner-only wrapped-keys file for the stack, with an entry per key, in an owner-only folder', () => {
+    for (const k of keys) expect(k.wrappedBlobFile).toBe('byok/keys.wrapped');
+    expect([...wrappedKeysOf(stackDir).keys()].sort()).toEqual(keys.map((k) => k.constructId).sort());
     expect(statSync(join(stackDir, 'byok')).mode & 0o777).toBe(0o700);
-    // Besides the blobs: a commitment per symmetric key wrapped here (not the pre-wrapped one) and the manifest.
+    // Besides it, only the manifest.
     const byok = files.filter((f) => f.path.includes(`${join(stackDir, 'byok')}`));
-    expect(byok.map((f) => f.path.slice(stackDir.length + 1)).sort()).toEqual([
-      ...blobFiles.map((f) => f.slice(stackDir.length + 1)),
-      `byok/${keys[0].node.addr}.commitment`, `byok/${keys[3].node.addr}.commitment`, 'byok/keys.json',
-    ].sort());
+    expect(byok.map((f) => f.path.slice(stackDir.length + 1)).sort()).toEqual(['byok/keys.json', 'byok/keys.wrapped']);
     for (const f of byok) expect(f.mode).toBe(0o600);
   });
 
-  test('the commitment is the material\'s, and is nowhere but in its file', () => {
-    const commitment = readFileSync(join(stackDir, `byok/${keys[0].node.addr}.commitment`), 'utf8').trim();
-    expect(commitment).toBe(symmetricCommitment(AES));
-    expect(commitment).not.toBe(keys[0].fingerprint);
-    const hex = commitment.split(':')[1];
-    for (const f of files.filter((x) => !x.path.endsWith('.commitment'))) expect(contains(f.bytes, hex)).toBe(false);
+  test('a symmetric key wrapped here has the material\'s commitment (the pre-wrapped one and the asymmetric one none), nowhere else', () => {
+    expect(entries.map((e) => e.commitment)).toEqual([symmetricCommitment(AES), undefined, undefined, symmetricCommitment(AES)]);
+    expect(entries[0].commitment).not.toBe(keys[0].fingerprint);
+    const hex = (entries[0].commitment as string).split(':')[1];
+    for (const f of others) expect(contains(f.bytes, hex)).toBe(false);
   });
 
   test('each blob unwraps to the material, with the key hash function', () => {
@@ -70,9 +69,10 @@ describe('a full synth', () => {
     expect(unwrap(blobs[3], privateKey).equals(AES)).toBe(true);
   });
 
-  test('the provisioner names the blob file relative to the stack folder', () => {
+  test('the provisioner names the wrapped-keys file relative to the stack folder, and the key\'s entry', () => {
     const json = readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8');
-    for (const k of keys) expect(json).toContain(`"--wrapped-file=${k.wrappedBlobFile}"`);
+    expect(json.split('"--wrapped-file=byok/keys.wrapped"')).toHaveLength(keys.length + 1);
+    for (const k of keys) expect(json).toContain(`"--construct=${k.constructId}"`);
   });
 
   test('no wrapped blob in any other file, in any encoding', () => {
@@ -110,9 +110,9 @@ describe('a full synth', () => {
 
 describe('two synths', () => {
   const first = fullSynth(build);
-  const firstBlob = readFileSync(join(first, 'stacks', 'stack', keys[0].wrappedBlobFile));
+  const firstBlob = wrappedKeyOf(join(first, 'stacks', 'stack'), keys[0]).blob;
   const second = fullSynth(build);
-  const secondBlob = readFileSync(join(second, 'stacks', 'stack', keys[0].wrappedBlobFile));
+  const secondBlob = wrappedKeyOf(join(second, 'stacks', 'stack'), keys[0]).blob;
 
   test('give an identical cdk.tf.json', () => {
     expect(readFileSync(join(second, 'stacks', 'stack', 'cdk.tf.json'), 'utf8')).toBe(readFileSync(join(first, 'stacks', 'stack', 'cdk.tf.json'), 'utf8'));
@@ -129,7 +129,7 @@ describe('two synths', () => {
     // Synthesize the last built stack into the first outdir again, through the same custom synthesis.
     stack.synthesizer.synthesize({ outdir: first, manifest: new Manifest('stubbed', first, false) });
     expect(statSync(again).mode & 0o777).toBe(0o600);
-    expect(readFileSync(again).equals(firstBlob)).toBe(false);
+    expect(wrappedKeyOf(join(first, 'stacks', 'stack'), keys[0]).blob.equals(firstBlob)).toBe(false);
   });
 });
 

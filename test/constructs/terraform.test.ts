@@ -9,6 +9,7 @@ import { ImportedKmsKey } from '../../src/constructs';
 import { KeyMaterial } from '../../src';
 import { baseProps, fullSynth } from './fixtures';
 import { findTerraform } from '../support/terraform';
+import { wrappedKeyOf } from '../support/wrapped-keys';
 
 const TERRAFORM = findTerraform();
 
@@ -51,7 +52,7 @@ describe('terraform', () => {
     expect(afters.find((t) => t.description !== undefined && t.keyType !== undefined && t.name === keys[0].physicalName)?.description)
       .toBe('literal ${not.an.expression} and %{ if }');
     for (const k of keys) {
-      const blob = readFileSync(join(stackDir, k.wrappedBlobFile));
+      const { blob } = wrappedKeyOf(stackDir, k);
       for (const text of [blob.toString('base64'), blob.toString('hex')]) {
         expect(plan).not.toContain(text);
         expect(readFileSync(join(stackDir, 'tfplan')).includes(text)).toBe(false);

@@ -150,13 +150,12 @@ describe('check after a real deploy: every drift is found, --repair restores wha
     await s.declare(KEYS);
     await s.run('deploy', '--auto-approve');
     const manifest = s.manifest();
-    expect(manifest.version).toBe(2);
+    expect(manifest.version).toBe(3);
     expect(manifest.owner).toEqual({ source: 'state', address: expect.stringMatching(/^terraform_data\.ThalassaByokKeyOwner_[0-9A-F]{8}$/), attribute: 'id' });
     const sym = manifest.keys.find((k) => k.path.endsWith('/sym'))!;
     expect(sym).toMatchObject({
       settings: { description: '', labels: { team: 'a' }, annotations: {}, exportAllowed: false, allowRotation: true, hashFunction: 'sha256' },
       rotation: { enabled: true, periodInDays: 30 }, wrappingKey: { fingerprint: wrappingKey.fingerprint, region: REGION },
-      blobFile: expect.stringMatching(/^byok\/.*\.wrapped$/), commitmentFile: expect.stringMatching(/^byok\/.*\.commitment$/),
       resource: expect.stringMatching(/^terraform_data\./),
     });
   });

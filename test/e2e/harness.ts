@@ -16,6 +16,8 @@ import { keyFixture, keyPair, specOf } from '../support/key-fixtures';
 import { KEY_TYPES, type ImportableKeyType, type KeyTypeName } from '../../src/key-types';
 import type { KnownMaterial } from '../../examples/key-proof';
 import { findTerraform } from '../support/terraform';
+import { wrappedKeysOf } from '../support/wrapped-keys';
+import { WRAPPED_KEYS_FILE } from '../../src/wrapped-keys';
 
 export const REPO = join(__dirname, '..', '..');
 export const CDKTF_BIN = join(REPO, 'node_modules', '.bin', 'cdktf');
@@ -127,7 +129,7 @@ export class E2eProject {
   public readonly outputs: string[] = [];
   /** Every wrapped blob a synth wrote, for the "no blob in state" search. */
   public readonly blobs = new Map<string, Buffer>();
-  /** Every symmetric commitment a synth wrote: like blobs, they belong in their owner-only file only. */
+  /** Every symmetric commitment a synth wrote: like blobs, they belong in the owner-only wrapped-keys file only. */
   public readonly commitments = new Set<string>();
   /** The framework CLI `cdktf()` runs: this repository's cdktf-cli, or e.g. `[node22, …/cdktn.js]`. */
   public cli: readonly string[] = [CDKTF_BIN];
@@ -173,9 +175,11 @@ export class E2eProject {
     this.outputs.push(result.output);
     // For a look after a failure (BYOK_E2E_KEEP=1 keeps the folder); outside cdktf.out, so not searched.
     writeFileSync(join(this.dir, `cdktf-${this.outputs.length}-${args[0]}.log`), result.output, { mode: 0o600 });
-    for (const file of listFiles(join(this.stackDir(stack), 'byok'))) {
-      if (file.endsWith('.wrapped')) this.blobs.set(readFileSync(file).toString('base64'), readFileSync(file));
-      if (file.endsWith('.commitment')) this.commitments.add(readFileSync(file, 'utf8').trim());
+    if (existsSync(join(this.stackDir(stack), WRAPPED_KEYS_FILE))) {
+      for (const { blob, commitment } of wrappedKeysOf(this.stackDir(stack)).values()) {
+        this.blobs.set(Buffer.from(blob).toString('base64'), Buffer.from(blob));
+        if (commitment !== undefined) this.commitments.add(commitment);
+      }
     }
     return result;
   }

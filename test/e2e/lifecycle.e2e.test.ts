@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { KmsClient, type KmsKey } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { IMPORTABLE_KEY_TYPE_NAMES, type KeyTypeName } from '../../src/key-types';
@@ -15,6 +15,7 @@ import { FINGERPRINT_ANNOTATION } from '../../src/material';
 import { WrappingKey } from '../../src/wrapping';
 import { proveKeyHoldsMaterial } from '../../examples/key-proof';
 import { expectNoLeak } from '../support/no-leak';
+import { wrappedKeysOf } from '../support/wrapped-keys';
 import {
   E2eProject, generateMaterial, listFiles, modeOf, ORGANISATION, producedTexts, REGION, REPO,
   type AppConfig, type AppKey, type GeneratedMaterial,
@@ -111,15 +112,16 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
     const blobDir = join(project.stackDir(STACK), 'byok');
     expect(modeOf(blobDir)).toBe(0o700);
     const blobFiles = listFiles(blobDir);
-    expect(blobFiles.filter((f) => f.endsWith('.wrapped'))).toHaveLength(10);
-    // A commitment per symmetric key, and the stack's manifest.
-    expect(blobFiles.filter((f) => f.endsWith('.commitment'))).toHaveLength(IMPORTABLE_KEY_TYPE_NAMES.filter((t) => /^(aes|chacha)/.test(t)).length);
-    expect(blobFiles.filter((f) => f.endsWith('keys.json'))).toHaveLength(1);
+    // The stack's wrapped-keys file (an entry per key, a commitment per symmetric key) and its manifest.
+    expect(blobFiles.map((f) => relative(blobDir, f)).sort()).toEqual(['keys.json', 'keys.wrapped']);
+    const entries = [...wrappedKeysOf(project.stackDir(STACK)).values()];
+    expect(entries).toHaveLength(10);
+    expect(entries.filter((e) => e.commitment !== undefined)).toHaveLength(IMPORTABLE_KEY_TYPE_NAMES.filter((t) => /^(aes|chacha)/.test(t)).length);
     for (const file of blobFiles) expect(modeOf(file)).toBe(0o600);
   });
 
   test('right after deploy, cdktf diff reports no changes, twice in a row (while the wrapped blob changes)', async () => {
-    const blobFile = listFiles(join(project.stackDir(STACK), 'byok')).find((f) => f.endsWith('.wrapped'))!;
+    const blobFile = join(project.stackDir(STACK), 'byok', 'keys.wrapped');
     const before = readFileSync(blobFile);
     for (const round of [1, 2]) {
       const result = await cdktf(`diff #${round}`, 'diff');
@@ -225,7 +227,7 @@ describe('cdktf deploy / diff / destroy of all 10 importable types against the e
     }
     // The commitments prove possession of the material at adoption: in no state, plan, log or configuration.
     expect(project.commitments.size).toBeGreaterThanOrEqual(3);
-    for (const { label, text } of texts.filter((t) => !t.label.endsWith('.commitment'))) {
+    for (const { label, text } of texts.filter((t) => !t.label.endsWith('byok/keys.wrapped'))) {
       for (const commitment of project.commitments) {
         if (text.includes(commitment.split(':')[1])) throw new Error(`${label} holds a symmetric commitment`);
       }

@@ -15,6 +15,8 @@ import { HsmKeyMaterial, KeyMaterial, KeyMaterialError } from '../../src';
 import { cmacAesCommitment, cmacAesFingerprint, spkiFingerprint, type Pkcs11KeySource } from '../../src/material';
 import { unwrap } from '../../src/wrapping';
 import { readCommitmentFile } from '../../src/cli/owner-only-file';
+import { readManifest, readManifestEntries } from '../../src/cli/manifest';
+import { wrappedKeyOf } from '../support/wrapped-keys';
 import type { StackManifest } from '../../src/protocol';
 import { argv, baseProps, buildKey, fullSynth, newStack, synthJson, wrappingKeyPair, type Provisioner } from '../constructs/fixtures';
 import { createToken, findObject, PIN, PIN_ENV, type TestToken } from './softhsm';
@@ -64,15 +66,9 @@ function synthOne(props: Record<string, unknown>, extra: Partial<Pkcs11KeySource
   const stackDir = join(outdir, 'stacks', 'stack');
   const json = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as { resource: { terraform_data: Record<string, { triggers_replace: Record<string, unknown>; provisioner: Provisioner[] }> } };
   const resource = Object.entries(json.resource.terraform_data).find(([id]) => id.startsWith('key_'))![1];
-  const commitmentFile = join(stackDir, 'byok', `${key!.node.addr}.commitment`);
-  let commitment: string | undefined;
-  try {
-    commitment = readFileSync(commitmentFile, 'utf8').trim();
-  } catch {
-    commitment = undefined;
-  }
+  const { blob, commitment } = wrappedKeyOf(stackDir, key!);
   return {
-    key: key!, stackDir, blob: readFileSync(join(stackDir, key!.wrappedBlobFile)), commitment,
+    key: key!, stackDir, blob, commitment,
     manifest: JSON.parse(readFileSync(join(stackDir, 'byok', 'keys.json'), 'utf8')) as StackManifest,
     importArgv: argv(resource.provisioner.find((p) => p['local-exec'].when === undefined)!),
     triggers: resource.triggers_replace,
@@ -103,10 +99,9 @@ describe('an AES-256 key in the token', () => {
     expect(s.commitment).toBe(cmacAesCommitment(raw));
     expect(s.commitment).toMatch(/^cmac-aes:[0-9a-f]{32}$/);
     expect(s.commitment).not.toBe(s.key.fingerprint);
-    expect(s.manifest.keys[0].commitmentFile).toBe(`byok/${s.key.node.addr}.commitment`);
     // What import and sweep read back: the CLI accepts the token's commitment as it accepts an HMAC one.
-    expect(readCommitmentFile(join(s.stackDir, s.manifest.keys[0].commitmentFile!), 'commitment-file')).toBe(s.commitment);
-    // The commitment is in its file only, never in the configuration.
+    expect(readManifestEntries(readManifest(join(s.stackDir, 'byok', 'keys.json')), s.stackDir, 'manifest').get(s.key.constructId)?.commitment).toBe(s.commitment);
+    // The commitment is in the wrapped-keys file only, never in the configuration.
     expect(readFileSync(join(s.stackDir, 'cdk.tf.json'), 'utf8')).not.toContain(s.commitment!.split(':')[1]);
   });
 
@@ -115,7 +110,7 @@ describe('an AES-256 key in the token', () => {
     const second = synthOne({ name: 'data' });
     expect(first.key.hashFunction).toBe('sha1');
     expect(first.importArgv).toContain('--hash=sha1');
-    expect(first.importArgv).toContain(`--commitment-file=byok/${first.key.node.addr}.commitment`);
+    expect(first.importArgv).toContain('--wrapped-file=byok/keys.wrapped');
     expect(first.triggers).toMatchObject({ hashFunction: 'sha1', fingerprint: first.key.fingerprint });
     expect(second.triggers).toEqual(first.triggers);
     expect(second.key.physicalName).toBe(first.key.physicalName);
@@ -145,7 +140,6 @@ describe('an AES key in the token that may encrypt but not sign', () => {
     const s = synthOne({ name: 'enc' }, { keyLabel: 'encrypt-only' });
     expect(s.key.fingerprint).toMatch(/^kcv-aes:[0-9a-f]{32}$/);
     expect(s.commitment).toBeUndefined();
-    expect(s.manifest.keys[0].commitmentFile).toBeUndefined();
     expect(s.importArgv.some((a) => a.startsWith('--commitment-file'))).toBe(false);
     const found = warnings(s.key).filter((w) => !w.includes('is weak'));
     expect(found).toHaveLength(1);

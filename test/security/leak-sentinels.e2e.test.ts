@@ -5,7 +5,7 @@
  * emulator's request log, the captured cdktf output, the HOME and TMPDIR the child processes used), the
  * `terraform show -json` of a saved plan and of the state, and the command lines of every process sampled
  * during the apply — for the material (raw, hex, base64, base64url, PEM) and for the wrapped blobs. The only
- * files allowed to hold a blob are the owner-only `.wrapped` files, which must unwrap to the material. A
+ * file allowed to hold a blob is the stack's owner-only `byok/keys.wrapped`, whose entries must unwrap to the material. A
  * last test plants leaks on purpose and proves the same search finds them.
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +20,7 @@ import { IMPORTABLE_KEY_TYPE_NAMES } from '../../src/key-types';
 import { FINGERPRINT_ANNOTATION } from '../../src/material';
 import { unwrap, WrappingKey } from '../../src/wrapping';
 import { findLeaks } from '../support/no-leak';
+import { wrappedKeysOf } from '../support/wrapped-keys';
 import {
   childEnv, CmdlineSampler, E2eProject, generateMaterial, listFiles, modeOf, ORGANISATION, REGION, REPO, runAsync, TERRAFORM,
   type AppConfig, type GeneratedMaterial, type RunResult,
@@ -51,7 +52,7 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
   const secrets = (): (Buffer | string)[] => materials.flatMap((m) => m.secrets);
   const blobFiles = (): string[] => listFiles(join(project.stackDir(STACK), 'byok')).filter((f) => f.endsWith('.wrapped'));
   /** Every blob the synths wrote, as the bytes the API receives. */
-  const blobs = (): Buffer[] => [...project.blobs.values()].map(blobBytes);
+  const blobs = (): Buffer[] => [...project.blobs.values()];
   const tfEnv = (): NodeJS.ProcessEnv => childEnv({
     CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: join(project.dir, 'empty.tfrc'), TF_IN_AUTOMATION: '1',
     HOME: join(project.dir, 'home'), TMPDIR: join(project.dir, 'tmp'),
@@ -156,18 +157,18 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
     }
   });
 
-  test('the .wrapped files are the only place a blob is: 0600 in a 0700 folder, each unwraps to one of the materials', () => {
+  test('the stack\'s wrapped-keys file is the only place a blob is: 0600 in a 0700 folder, each entry unwraps to one of the materials', () => {
     const dir = join(project.stackDir(STACK), 'byok');
     expect(modeOf(dir)).toBe(0o700);
-    const files = blobFiles();
-    expect(files).toHaveLength(10);
+    expect(blobFiles().map((f) => [relative(project.dir, f), modeOf(f)])).toEqual([[relative(project.dir, join(dir, 'keys.wrapped')), 0o600]]);
+    const entries = [...wrappedKeysOf(project.stackDir(STACK)).values()];
+    expect(entries).toHaveLength(10);
     const state = JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')) as { wrappingKeys: Record<string, { privateKeyPem: string }> };
     const privateKey = createPrivateKey(state.wrappingKeys[REGION].privateKeyPem);
     const canonical = materials.map((m) => m.secrets[0] as Buffer);
     const matched = new Set<number>();
-    for (const file of files) {
-      expect([relative(project.dir, file), modeOf(file)]).toEqual([relative(project.dir, file), 0o600]);
-      const material = unwrap(blobBytes(readFileSync(file)), privateKey);
+    for (const { blob } of entries) {
+      const material = unwrap(Buffer.from(blob), privateKey);
       const index = canonical.findIndex((c) => c.equals(material));
       material.fill(0);
       expect(index).toBeGreaterThanOrEqual(0);
@@ -241,9 +242,3 @@ describe('leak sentinels: a deploy of all 10 types leaves no material or blob an
     }
   });
 });
-
-/** A blob file holds base64 text or the binary blob; the API receives the binary one (as base64). */
-function blobBytes(data: Buffer): Buffer {
-  const text = data.toString('latin1').replace(/\s+/g, '');
-  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0 ? Buffer.from(text, 'base64') : data;
-}

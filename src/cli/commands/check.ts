@@ -8,9 +8,9 @@ import { STACK_MANIFEST_FILE, type ManifestKey, type StackManifest } from '../..
 import { checkWrappedBlob } from '../../wrapping/blob-check';
 import { spkiFingerprint } from '../../material/fingerprint';
 import { ByokError } from '../../errors';
+import type { WrappedKeyEntry } from '../../wrapped-keys';
 import { ExitCode, optionalString, UsageError, type CliIo, type Command, type ParsedOptions } from '../command';
-import { readManifest } from '../manifest';
-import { readCommitmentFile, readOwnerOnlyFile } from '../owner-only-file';
+import { readManifest, readManifestEntries } from '../manifest';
 import { API_ENV_HELP, ownershipOptions, printJson, withClient } from './api-options';
 
 /** The version of `check --json`'s output; bumped only by a change that breaks readers. */
@@ -71,9 +71,8 @@ Exit codes: 0 every key in sync, 4 drift or problems found (after --repair: left
     }
     if (selected.length === 0) throw new UsageError(`${shownPath(dir)} has no stack that declares an ImportedKmsKey (no ${STACK_MANIFEST_FILE}); nothing to check.`);
     if (ownerOption !== undefined && selected.length !== 1) throw new UsageError('--owner names one state\'s owner id: give exactly one --stack with it.');
-    const commitments = selected.map(({ workDir, manifest }) => new Map(manifest.keys.map((k) => [
-      k.construct, k.commitmentFile === undefined ? undefined : readCommitmentFile(join(workDir, k.commitmentFile), 'dir (a manifest\'s commitmentFile)'),
-    ] as const)));
+    const entries = selected.map(({ workDir, manifest }) => readManifestEntries(manifest, workDir, 'dir'));
+    const commitments = entries.map((byConstruct) => new Map([...byConstruct].map(([construct, entry]) => [construct, entry.commitment] as const)));
 
     const progress = (line: string): void => io.stderr(`${line}\n`);
     const { reports, repairs } = await withClient(options, io, async (client) => {
@@ -85,7 +84,7 @@ Exit codes: 0 every key in sync, 4 drift or problems found (after --repair: left
         const input = { manifest, owner: state.owner, tracked: state.tracked, commitments: commitments[i], regions };
         let report = await checkStack(client, input);
         if (options.repair === true && !inSync(report)) {
-          repairs.push(...await repairStack(client, { ...input, blobFor: (key) => blobFor(client, workDir, key) }, report, progress));
+          repairs.push(...await repairStack(client, { ...input, blobFor: (key) => blobFor(client, entries[i], key) }, report, progress));
           report = await checkStack(client, input);
         }
         reports.push(report);
@@ -177,13 +176,12 @@ function collect(module: StateModule | undefined, into: Map<string, Record<strin
 }
 
 /** The blob the synth wrote for `key`, checked against the region's live wrapping key before it is sent. */
-async function blobFor(client: KmsClient, workDir: string, key: ManifestKey): Promise<string> {
-  const read = readOwnerOnlyFile(join(workDir, key.blobFile), 'dir (a manifest\'s blobFile)');
-  const text = read.toString('latin1').replace(/\s+/g, '');
-  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0 ? Buffer.from(text, 'base64') : read;
+async function blobFor(client: KmsClient, entries: ReadonlyMap<string, WrappedKeyEntry>, key: ManifestKey): Promise<string> {
+  // readManifestEntries made sure that every key of the manifest has its entry.
+  const bytes = Buffer.from((entries.get(key.construct) as WrappedKeyEntry).blob);
   const live = createPublicKey({ key: (await client.wrappingKey(key.region)).publicKey, format: 'pem' });
   checkWrappedBlob(bytes, { modulusBytes: Math.ceil((live.asymmetricKeyDetails?.modulusLength ?? 0) / 8), fingerprint: spkiFingerprint(live) }, {
-    expectedFingerprint: key.wrappingKey.fingerprint, fileBytes: read,
+    expectedFingerprint: key.wrappingKey.fingerprint,
   });
   return bytes.toString('base64');
 }

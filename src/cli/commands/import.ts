@@ -1,8 +1,9 @@
 import { createPublicKey } from 'node:crypto';
-import { shownValue, shownVariable } from '../../disclosure';
+import { shownPath, shownValue, shownVariable } from '../../disclosure';
 import { importKey, sweepKeys, sweepRegions, type ImportOutcome, type KmsClient, type SweptKey } from '../../api';
 import { RESERVED_PREFIX } from '../../protocol';
-import { readCommitmentFile, readOwnerOnlyFile } from '../owner-only-file';
+import { readCommitmentFile, readOwnerOnlyFile, wrappedKeyEntryOf } from '../owner-only-file';
+import { isWrappedKeysFile } from '../../wrapped-keys';
 import { importableKeyType } from '../../key-types';
 // From its own module, not the wrapping index: a provisioner's import needs the hash names, not the wrapping
 // code and its crypto (start-up; see bench/README.md).
@@ -46,14 +47,16 @@ the annotation cdktf-thalassa-byok/fingerprint. This is the command the Imported
 Idempotent: a key that already has this name is adopted (and its scheduled deletion cancelled, if any) only
 if it is provably this one: the same fingerprint, owner id, construct and settings, and proof that it holds
 this material (an asymmetric key's public key has the fingerprint; a symmetric key carries the commitment
-from --commitment-file). Anything else is refused, nothing is changed, and the command exits 3. When a create's answer is lost (timeout, reset, 5xx), the key is
+from its entry in byok/keys.wrapped, or from --commitment-file). Anything else is refused, nothing is changed, and the command exits 3. When a create's answer is lost (timeout, reset, 5xx), the key is
 looked up by name before anything is sent again, so a retried import never makes two keys.
 
   --region R            Region slug, e.g. nl-01
   --name N              Key name (unique in the region, including keys pending deletion)
   --key-type T          An importable key type (not hmac*)
   --wrapped-file F      File holding the wrapped blob (base64 text or binary), as "thalassa-byok wrap --out" writes;
-                        a regular file of yours, mode 0600, in a folder only you can write
+                        or the stack's byok/keys.wrapped the synth writes, whose entry for --construct is
+                        the key's blob and commitment; a regular file of yours, mode 0600, in a folder only
+                        you can write
   --wrapped-env VAR     Or: environment variable holding the wrapped blob as base64
   --fingerprint FP      The material's fingerprint (thalassa-byok fingerprint)
   --hash H              The OAEP hash the blob was wrapped with (default sha256)
@@ -61,8 +64,8 @@ looked up by name before anything is sent again, so a retried import never makes
   --description D, --label k=v, --annotation k=v, --export-allowed   Key settings (immutable)
   --wrapping-key-fingerprint FP   The wrapping key the blob was made with (spki-sha256:…); refused, with
                         both fingerprints, when the region's live wrapping key differs
-${OWNERSHIP_HELP}  --commitment-file F   File holding a symmetric key's commitment (as the synth writes it), recorded on the
-                        key and required to adopt it; same file rules as --wrapped-file
+${OWNERSHIP_HELP}  --commitment-file F   File holding a symmetric key's commitment (hmac-sha256:… or cmac-aes:…), recorded on
+                        the key and required to adopt it, for a single blob's --wrapped-file; same file rules
   --sweep-predecessors  After the import or adoption succeeded, schedule deletion of this owner's other
                         keys of the same construct, in every region (needs --owner and --construct)
   --json                Print the result as JSON
@@ -84,15 +87,13 @@ this one (nothing changed).
     const hashFunction = parseWrapHash(optionalString(options, 'hash'));
     const labels = reservedKeysRefused(keyValueOptions(options, 'label'), 'label');
     const annotations = reservedKeysRefused(keyValueOptions(options, 'annotation'), 'annotation');
-    const { base64: importKeyMaterial, read } = readWrappedBlob(options, io.env);
-    const wrappingKeyFingerprint = optionalString(options, 'wrapping-key-fingerprint');
     const ownership = ownershipOptions(options);
+    const { base64: importKeyMaterial, read, commitment } = readWrappedBlob(options, io.env, ownership.construct);
+    const wrappingKeyFingerprint = optionalString(options, 'wrapping-key-fingerprint');
     const sweep = options['sweep-predecessors'] === true;
     if (sweep && (ownership.owner === undefined || ownership.construct === undefined)) {
       throw new UsageError('--sweep-predecessors needs --owner and --construct: only keys carrying both are swept.');
     }
-    const commitmentFile = optionalString(options, 'commitment-file');
-    const commitment = commitmentFile === undefined ? undefined : readCommitmentFile(commitmentFile, 'commitment-file');
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
     const { outcome, swept } = await withClient(options, io, async (client) => {
       // Checked before the first request of the workflow: an adoption sends no blob, but a file that is the
@@ -154,21 +155,33 @@ async function liveWrappingKey(client: KmsClient, region: string): Promise<LiveW
   return { modulusBytes: Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8), fingerprint: spkiFingerprint(key) };
 }
 
-/** The blob as base64 and the bytes as read (for the key-likeness check); never echoed. */
-function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv): { base64: string; read: Buffer } {
+/**
+ * The blob as base64, the bytes as read (for the key-likeness check; never echoed), and the commitment: from
+ * --commitment-file, or from the key's entry when --wrapped-file is a stack's wrapped-keys file.
+ */
+function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv, construct: string | undefined): { base64: string; read: Buffer; commitment?: string } {
   const file = optionalString(options, 'wrapped-file');
   const variable = optionalString(options, 'wrapped-env');
+  const commitmentFile = optionalString(options, 'commitment-file');
   if ((file === undefined) === (variable === undefined)) throw new UsageError('Give exactly one of --wrapped-file F or --wrapped-env VAR.');
   let data: Buffer;
   if (file !== undefined) {
     data = readOwnerOnlyFile(file, 'wrapped-file');
+    if (isWrappedKeysFile(data)) {
+      if (commitmentFile !== undefined) {
+        throw new UsageError(`--commitment-file is for a single blob's file; --wrapped-file ${shownPath(file)} is a stack's wrapped-keys file, whose entry holds the commitment. Drop --commitment-file.`);
+      }
+      const entry = wrappedKeyEntryOf(data, file, construct, 'wrapped-file');
+      return { base64: Buffer.from(entry.blob).toString('base64'), read: Buffer.from(entry.blob), ...(entry.commitment === undefined ? {} : { commitment: entry.commitment }) };
+    }
   } else {
     const value = env[variable as string];
     if (!value) throw new UsageError(`Environment variable ${shownVariable(variable as string)} is not set or empty; it should hold the wrapped blob as base64.`);
     data = Buffer.from(value, 'latin1');
   }
+  const commitment = commitmentFile === undefined ? undefined : readCommitmentFile(commitmentFile, 'commitment-file');
   const text = data.toString('latin1').replace(/\s+/g, '');
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return { base64: text, read: data };
-  if (variable !== undefined) throw new UsageError(`Environment variable ${shownVariable(variable)} does not hold base64 (${text.length} characters).`);
-  return { base64: data.toString('base64'), read: data };
+  const blob = /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0 ? text : undefined;
+  if (blob === undefined && variable !== undefined) throw new UsageError(`Environment variable ${shownVariable(variable)} does not hold base64 (${text.length} characters).`);
+  return { base64: blob ?? data.toString('base64'), read: data, ...(commitment === undefined ? {} : { commitment }) };
 }

@@ -1,9 +1,8 @@
 import { dirname, join } from 'node:path';
 import { sweepKeys, sweepRegions, type SweptKey } from '../../api';
-import { parseRecord, type ManifestKey } from '../../protocol';
+import { parseRecord, type ManifestKey, type StackManifest } from '../../protocol';
 import { ExitCode, optionalString, requireString, UsageError, type Command } from '../command';
-import { readManifest } from '../manifest';
-import { readCommitmentFile } from '../owner-only-file';
+import { readManifest, readManifestEntries } from '../manifest';
 import { API_ENV_HELP, ownershipOptions, printJson, REGION_OPTION, withClient } from './api-options';
 
 export const sweepCommand: Command = {
@@ -70,7 +69,7 @@ Exit codes: 0 swept (or nothing to sweep), 1 failure, 2 usage error.
     const swept: SweptKey[] = constructs.length === 0 ? [] : await withClient(options, io, async (client) => sweepKeys(client, {
       owner, constructs, regions: await sweepRegions(client, known),
       keep: { names: new Set(keep.map((k) => `${k.region}\u0000${k.name}`)) },
-      proofs: new Map(manifest.keys.map((k) => [k.fingerprint, k.commitmentFile === undefined ? undefined : readCommitmentFile(join(dirname(manifestFile), '..', k.commitmentFile), 'manifest\'s commitmentFile')])),
+      proofs: proofsOf(manifest, join(dirname(manifestFile), '..')),
     }, (line) => io.stderr(`${line}\n`)));
     if (options.json) {
       printJson(io, { swept: swept.map((s) => ({ region: s.region, identity: s.key.identity, name: s.key.name, action: s.action })) });
@@ -81,3 +80,9 @@ Exit codes: 0 swept (or nothing to sweep), 1 failure, 2 usage error.
     return ExitCode.OK;
   },
 };
+
+/** Each declared key's proof of material by fingerprint: a symmetric key's commitment, from the wrapped-keys file. */
+function proofsOf(manifest: StackManifest, workDir: string): Map<string, string | undefined> {
+  const entries = readManifestEntries(manifest, workDir, 'manifest');
+  return new Map(manifest.keys.map((k) => [k.fingerprint, entries.get(k.construct)?.commitment]));
+}
