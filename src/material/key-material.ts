@@ -2,13 +2,12 @@
  * Where key material comes from (a file, an environment variable, bytes in memory) and the loaded, validated,
  * canonical form it becomes for one key type.
  */
-import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { looksLikeVariableName, shownPath, shownVariable } from '../disclosure';
 import { importableKeyType, type ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
-import { fingerprintCanonical, spkiFingerprint, symmetricCommitment } from './fingerprint';
+import { fingerprintCanonical, symmetricCommitment } from './fingerprint';
 import { normalizeMaterialKey, type MaterialFormat, type MaterialParseOptions } from './parse';
 import { HsmKeyMaterial, type Pkcs11KeySource } from './hsm-material';
 import { PreWrappedKeyMaterial, type PreWrappedOptions } from './pre-wrapped';
@@ -81,8 +80,8 @@ export abstract class KeyMaterial {
     const type = typeof keyType === 'string' ? importableKeyType(keyType) : keyType;
     const input = this.read();
     try {
-      const { canonical, privateKey } = normalizeMaterialKey(input, type, this.parseOptions());
-      if (privateKey !== undefined) PARSED_KEYS.set(canonical, privateKey);
+      const { canonical, fingerprint } = normalizeMaterialKey(input, type, this.parseOptions());
+      if (fingerprint !== undefined) PARSED_FINGERPRINTS.set(canonical, fingerprint);
       return new CanonicalKeyMaterial(type, canonical, this.source);
     } catch (err) {
       if (err instanceof KeyMaterialError) {
@@ -176,10 +175,10 @@ class BytesKeyMaterial extends KeyMaterial {
 }
 
 /**
- * The private key `load` parsed the canonical bytes from, for their fingerprint: parsing them again costs as
- * much as the first parse. Module-private, so nothing outside can pair bytes with another key.
+ * The fingerprint of the key `load` parsed the canonical bytes from: parsing them again costs as much as the
+ * first parse. Module-private, so nothing outside can pair bytes with another key's fingerprint.
  */
-const PARSED_KEYS = new WeakMap<Buffer, KeyObject>();
+const PARSED_FINGERPRINTS = new WeakMap<Buffer, string>();
 
 /**
  * Validated key material in its canonical import format (raw bytes, or PKCS#8 DER), with its fingerprint.
@@ -196,11 +195,11 @@ export class CanonicalKeyMaterial {
 
   constructor(public readonly keyType: ImportableKeyType, canonical: Buffer, public readonly source: string) {
     this.#bytes = canonical;
-    const parsed = PARSED_KEYS.get(canonical);
+    const parsed = PARSED_FINGERPRINTS.get(canonical);
     // Once only: `bytes()` hands out this very buffer, and after `destroy` zeroes it, another material built
     // on it must not inherit this key's fingerprint.
-    PARSED_KEYS.delete(canonical);
-    this.fingerprint = parsed === undefined ? fingerprintCanonical(canonical, keyType) : spkiFingerprint(parsed);
+    PARSED_FINGERPRINTS.delete(canonical);
+    this.fingerprint = parsed ?? fingerprintCanonical(canonical, keyType);
     if (keyType.category === 'symmetric') this.#commitment = symmetricCommitment(canonical);
   }
 

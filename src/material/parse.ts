@@ -9,6 +9,8 @@ import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'n
 import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { derSequenceLength } from './der';
+import { spkiFingerprint } from './fingerprint';
+import { readWellFormedKey } from './well-formed-keys';
 
 /**
  * How the material is encoded. `auto` (the default) recognises every other format from the input itself.
@@ -48,10 +50,10 @@ export function normalizeMaterial(input: Uint8Array, type: ImportableKeyType, op
 }
 
 /**
- * {@link normalizeMaterial}, and for asymmetric types the private key it parsed: fingerprinting that key
+ * {@link normalizeMaterial}, and for asymmetric types the fingerprint of the key it parsed: computing it here
  * saves parsing the canonical bytes again (OpenSSL takes ~0.5 ms per parse, the largest per-key cost of a synth).
  */
-export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType, options: MaterialParseOptions = {}): { canonical: Buffer; privateKey?: KeyObject } {
+export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType, options: MaterialParseOptions = {}): { canonical: Buffer; fingerprint?: string } {
   const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   const format = options.format ?? 'auto';
   if (!MATERIAL_FORMATS.includes(format)) {
@@ -61,8 +63,12 @@ export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType,
     throw new KeyMaterialError('MATERIAL_SOURCE', `Key material for ${type.name} is empty (0 bytes).`);
   }
   if (type.category === 'symmetric') return { canonical: normalizeSymmetric(bytes, type, format) };
-  const privateKey = checkPrivateKey(toPrivateKey(bytes, type, format, options), type);
-  return { canonical: exportPkcs8(privateKey), privateKey };
+  const resolved = format === 'auto' ? detectAsymmetricFormat(bytes, type) : format;
+  const text = resolved === 'pem' ? asText(bytes) : undefined;
+  const wellFormed = resolved === 'der' ? readWellFormedKey({ der: bytes }, type) : text !== undefined ? readWellFormedKey({ pem: text }, type) : undefined;
+  if (wellFormed !== undefined) return wellFormed;
+  const privateKey = checkPrivateKey(toPrivateKey(bytes, type, resolved, options), type);
+  return { canonical: exportPkcs8(privateKey), fingerprint: spkiFingerprint(privateKey) };
 }
 
 /**
