@@ -111,13 +111,20 @@ export const NODE_OVERRIDE_ENV = 'THALASSA_BYOK_NODE';
  */
 export function cliCommand(scope: Construct): string[] {
   const script = (cliScript ??= findCliScript());
-  if (!existsSync(script)) {
+  // Once per stack: the path and its check are the same for every key of it (a stat and a path per key
+  // were a noticeable part of a 1,000-key synth).
+  const stack = TerraformStack.of(scope);
+  let known = CLI_BY_STACK.get(stack);
+  if (known === undefined) CLI_BY_STACK.set(stack, (known = { found: existsSync(script), relative: relativeToStack(scope, script) }));
+  if (!known.found) {
     Annotations.of(scope).addWarning(`ImportedKmsKey "${scope.node.path}": the thalassa-byok CLI was not found at ${script}; build the package (npm run build) before deploying.`);
   }
   const override = process.env[NODE_OVERRIDE_ENV];
   const node = override === undefined || override.trim() === '' ? 'node' : override;
-  return [node, relativeToStack(scope, script)];
+  return [node, known.relative];
 }
+
+const CLI_BY_STACK = new WeakMap<TerraformStack, { readonly found: boolean; readonly relative: string }>();
 
 /**
  * `file` relative to the working directory Terraform runs the stack in: `<app outdir>/stacks/<stack id>`
