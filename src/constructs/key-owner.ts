@@ -13,7 +13,7 @@
  *   what the code declares now, and what each key's import sends.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { addCustomSynthesis, dependencyOn, Lazy, TerraformStack, Token, type ISynthesisSession, type TerraformResource } from './framework';
 import { Construct } from 'constructs';
@@ -135,6 +135,7 @@ export class KeyOwner extends Construct {
     const stackDir = join(stackOutputFolder(session, stack), '..');
     writeOwnerOnlyFile(join(stackDir, WRAPPED_KEYS_FILE), encodeWrappedKeys(this.#entries.map(({ entry }) => entry as WrappedKeyEntry)), { durable: false });
     writeOwnerOnlyFile(join(stackDir, STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
+    removeEarlierKeyFiles(join(stackDir, OUTPUT_FOLDER));
   }
 }
 
@@ -163,6 +164,18 @@ export function stackOutputFolder(session: ISynthesisSession, stack: TerraformSt
   }
   if ((stat.mode & 0o777) !== 0o700) chmodSync(folder, 0o700);
   return folder;
+}
+
+/**
+ * The one-file-per-key blobs and commitments of earlier versions (`byok/<addr>.wrapped`, `.commitment`):
+ * secrets that nothing reads any more, so they do not stay behind in the output after an upgrade.
+ */
+function removeEarlierKeyFiles(folder: string): void {
+  for (const name of readdirSync(folder)) {
+    if (!/^[A-Za-z0-9_-]+\.(wrapped|commitment)$/.test(name) || `${OUTPUT_FOLDER}/${name}` === WRAPPED_KEYS_FILE) continue;
+    const file = join(folder, name);
+    if (lstatSync(file).isFile()) unlinkSync(file);
+  }
 }
 
 function assertNotWritableByOthers(dir: string): void {

@@ -4,7 +4,7 @@
  * the blob is not.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Manifest, type TerraformStack } from 'cdktf';
 import { ImportedKmsKey } from '../../src/constructs';
@@ -131,6 +131,16 @@ describe('two synths', () => {
     expect(statSync(again).mode & 0o777).toBe(0o600);
     expect(wrappedKeyOf(join(first, 'stacks', 'stack'), keys[0]).blob.equals(firstBlob)).toBe(false);
   });
+});
+
+test('a synth removes the per-key blob and commitment files of earlier versions from byok/', () => {
+  const outdir = fullSynth(build);
+  const byok = join(outdir, 'stacks', 'stack', 'byok');
+  for (const name of [`${keys[0].node.addr}.wrapped`, `${keys[0].node.addr}.commitment`]) writeFileSync(join(byok, name), 'old secret', { mode: 0o600 });
+  writeFileSync(join(byok, 'notes.txt'), 'not ours to remove', { mode: 0o600 });
+  const stack = keys[0].node.scope as TerraformStack;
+  stack.synthesizer.synthesize({ outdir, manifest: new Manifest('stubbed', outdir, false) });
+  expect(readdirSync(byok).sort()).toEqual(['keys.json', 'keys.wrapped', 'notes.txt']);
 });
 
 test('the synth output folder lists no blob file outside byok/', () => {
