@@ -147,8 +147,18 @@ function pkcs8Inner(der: Buffer, algorithm: Buffer): Buffer | undefined {
   return der.subarray(items[2].start, items[2].end);
 }
 
+/**
+ * PrivateKeyInfo { 0, algorithm, OCTET STRING privateKey }, written into one new buffer: no intermediate copy
+ * of the private key is left for the garbage collector (the caller zeroes the result when done with it).
+ */
 function pkcs8(algorithm: Buffer, privateKey: Buffer): Buffer {
-  return encode(0x30, [VERSION_0, algorithm, encode(0x04, [privateKey])]);
+  const octetHeader = Buffer.concat([Buffer.from([0x04]), encodeLength(privateKey.length)]);
+  const contentLength = VERSION_0.length + algorithm.length + octetHeader.length + privateKey.length;
+  const header = Buffer.concat([Buffer.from([0x30]), encodeLength(contentLength)]);
+  const out = Buffer.alloc(header.length + contentLength);
+  let at = 0;
+  for (const part of [header, VERSION_0, algorithm, octetHeader, privateKey]) at += part.copy(out, at);
+  return out;
 }
 
 function spkiFingerprintOf(spki: Buffer): string {
@@ -231,7 +241,9 @@ function readEc(der: Buffer, c: Curve, sec1: boolean): WellFormedKey | undefined
   if (!onCurve(c, encodedPoint)) return undefined;
   const algorithm = ecAlgorithm(c.oid);
   const pointBits = encode(0x03, [Buffer.from([0]), Buffer.from([0x04]), encodedPoint]);
-  const canonical = pkcs8(algorithm, encode(0x30, [Buffer.from([0x02, 0x01, 0x01]), bytesOf(der, d), encode(0xa1, [pointBits])]));
+  const ecPrivateKey = encode(0x30, [Buffer.from([0x02, 0x01, 0x01]), bytesOf(der, d), encode(0xa1, [pointBits])]);
+  const canonical = pkcs8(algorithm, ecPrivateKey);
+  ecPrivateKey.fill(0);
   return { canonical, fingerprint: spkiFingerprintOf(encode(0x30, [algorithm, pointBits])) };
 }
 
