@@ -53,7 +53,7 @@ export interface KeyApplyData {
 }
 
 /** The folder of the stack's output where the synth writes the wrapped-keys file and the manifest. */
-export const OUTPUT_FOLDER = 'byok';
+const OUTPUT_FOLDER = 'byok';
 
 /** The construct id of a stack's key owner; one per stack. */
 const KEY_OWNER_ID = 'ThalassaByokKeyOwner';
@@ -144,7 +144,7 @@ export class KeyOwner extends Construct {
  * fix, when another local user could swap what the apply step reads: `byok/` a symlink or not ours, or the
  * stack folder (or a folder above it in the output) writable by others.
  */
-export function stackOutputFolder(session: ISynthesisSession, stack: TerraformStack): string {
+function stackOutputFolder(session: ISynthesisSession, stack: TerraformStack): string {
   const stackDir = join(session.outdir, session.manifest.forStack(stack).workingDirectory);
   for (let dir = stackDir; ; dir = dirname(dir)) {
     assertNotWritableByOthers(dir);
