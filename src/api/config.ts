@@ -3,6 +3,7 @@
  * provider uses, so one set of exports serves both tools.
  */
 import { isIP } from 'node:net';
+import { shownValue } from '../disclosure';
 import { ApiError } from './errors';
 
 export const DEFAULT_ENDPOINT = 'https://api.thalassa.cloud';
@@ -49,7 +50,7 @@ export interface ApiClientOptions {
   readonly attemptDeadlineMs?: number;
   /** Largest answer body read; a longer one is cut off at this size, refused and not retried. @default 16 MiB */
   readonly maxAnswerBytes?: number;
-  /** Attempts for a retryable call (reads, deletes, updates), the first included. @default 5 */
+  /** Attempts for a retryable call (reads, deletes, updates), the first included. @default THALASSA_API_MAX_ATTEMPTS, else 5 */
   readonly maxAttempts?: number;
   /** First backoff step; doubles per attempt, with full jitter. @default 250 */
   readonly retryBaseDelayMs?: number;
@@ -90,6 +91,17 @@ function positive(value: number | undefined, name: string): number | undefined {
   return value;
 }
 
+/** THALASSA_API_MAX_ATTEMPTS: a whole number of attempts from 1 to 20 (a retried call waits up to 20 s each time). */
+function attemptsFromEnv(text: string | undefined): number | undefined {
+  const value = nonEmpty(text);
+  if (value === undefined) return undefined;
+  const attempts = /^\d{1,2}$/.test(value) ? Number(value) : NaN;
+  if (!(attempts >= 1 && attempts <= 20)) {
+    throw new ApiError('API_CONFIG', `THALASSA_API_MAX_ATTEMPTS must be a whole number from 1 to 20 (attempts of a retried call, the first included; default 5); received ${shownValue(value)}.`);
+  }
+  return attempts;
+}
+
 const nonEmpty = (value: string | undefined): string | undefined => (value === undefined || value.trim() === '' ? undefined : value.trim());
 
 /** Resolves options against the environment; throws `API_CONFIG` naming the variable to set. */
@@ -111,7 +123,7 @@ export function resolveApiConfig(options: ApiClientOptions = {}): ApiConfig {
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     attemptDeadlineMs: positive(options.attemptDeadlineMs, 'attemptDeadlineMs') ?? DEFAULT_ATTEMPT_DEADLINE_MS,
     maxAnswerBytes: positive(options.maxAnswerBytes, 'maxAnswerBytes') ?? DEFAULT_MAX_ANSWER_BYTES,
-    maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+    maxAttempts: Math.max(1, options.maxAttempts ?? attemptsFromEnv(env.THALASSA_API_MAX_ATTEMPTS) ?? 5),
     retryBaseDelayMs: options.retryBaseDelayMs ?? 250,
     retryMaxDelayMs: options.retryMaxDelayMs ?? 20_000,
     log: options.log,

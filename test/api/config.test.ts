@@ -13,6 +13,17 @@ function configError(env: NodeJS.ProcessEnv): ApiError {
 }
 
 describe('API configuration from the environment', () => {
+  it('THALASSA_API_MAX_ATTEMPTS sets the attempts of a retried call (1 to 20, default 5); anything else is refused without echoing it', () => {
+    expect(resolveApiConfig({ env: base }).maxAttempts).toBe(5);
+    expect(resolveApiConfig({ env: { ...base, THALASSA_API_MAX_ATTEMPTS: ' 12 ' } }).maxAttempts).toBe(12);
+    expect(resolveApiConfig({ env: { ...base, THALASSA_API_MAX_ATTEMPTS: '12' }, maxAttempts: 2 }).maxAttempts).toBe(2);
+    for (const bad of ['0', '21', '3.5', 'many', '-1']) {
+      expect(configError({ ...base, THALASSA_API_MAX_ATTEMPTS: bad }).message).toMatch(/^THALASSA_API_MAX_ATTEMPTS must be a whole number from 1 to 20/);
+    }
+    const secretLooking = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
+    expect(configError({ ...base, THALASSA_API_MAX_ATTEMPTS: secretLooking }).message).not.toContain(secretLooking);
+  });
+
   it('reads the Terraform provider\'s variable names, defaulting the endpoint', () => {
     const config = resolveApiConfig({ env: { ...base, THALASSA_PROJECT_ID: 'prj-9' } });
     expect(config.endpoint.href).toBe('https://api.thalassa.cloud/');
