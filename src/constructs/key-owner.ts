@@ -80,8 +80,7 @@ export class KeyOwner extends Construct {
   /** The resource that sweeps removed keys when it is replaced. */
   public readonly sweepResource: TerraformResource;
 
-  readonly #keys: { readonly key: Omit<ManifestKey, 'resource'>; readonly resource: TerraformResource }[] = [];
-  readonly #entries: KeyApplyData[] = [];
+  readonly #keys: { readonly key: Omit<ManifestKey, 'resource'>; readonly resource: TerraformResource; readonly apply: KeyApplyData }[] = [];
 
   constructor(stack: TerraformStack, props: KeyOwnerProps = {}) {
     if (stack.node.tryFindChild(KEY_OWNER_ID) !== undefined) {
@@ -115,8 +114,7 @@ export class KeyOwner extends Construct {
 
   /** Registers a key: the sweep runs after its resource, the manifest lists it, the wrapped-keys file holds its entry. */
   public addKey(key: Omit<ManifestKey, 'resource'>, resource: TerraformResource, apply: KeyApplyData): void {
-    this.#keys.push({ key, resource });
-    this.#entries.push(apply);
+    this.#keys.push({ key, resource, apply });
     (this.sweepResource.dependsOn ??= []).push(dependencyOn(resource));
   }
 
@@ -131,9 +129,9 @@ export class KeyOwner extends Construct {
     const keys: ManifestKey[] = this.#keys.map(({ key, resource }) => ({ ...key, resource: address(resource) }));
     const manifest: StackManifest = { version: STACK_MANIFEST_VERSION, stack: stack.node.id, owner, keys };
     // Reached with mistakes only when the app skips validation: then nothing is written for the stack.
-    for (const { refuseMistakes } of this.#entries) refuseMistakes();
+    for (const { apply } of this.#keys) apply.refuseMistakes();
     const stackDir = join(stackOutputFolder(session, stack), '..');
-    writeOwnerOnlyFile(join(stackDir, WRAPPED_KEYS_FILE), encodeWrappedKeys(this.#entries.map(({ entry }) => entry as WrappedKeyEntry)), { durable: false });
+    writeOwnerOnlyFile(join(stackDir, WRAPPED_KEYS_FILE), encodeWrappedKeys(this.#keys.map(({ apply }) => apply.entry as WrappedKeyEntry)), { durable: false });
     writeOwnerOnlyFile(join(stackDir, STACK_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { durable: false });
     removeEarlierKeyFiles(join(stackDir, OUTPUT_FOLDER));
   }
