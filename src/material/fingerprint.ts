@@ -35,7 +35,11 @@ export const KEY_IDENTIFIER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9:._-]{5,127}$/;
 /** `spki-sha256:<hex>` of a public key (or of the public half of a private key). */
 export function spkiFingerprint(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  return spkiDerFingerprint(publicKey.export({ format: 'der', type: 'spki' }));
+}
+
+/** `spki-sha256:<hex>` of a SubjectPublicKeyInfo in DER. */
+export function spkiDerFingerprint(spki: Uint8Array): string {
   return `spki-sha256:${createHash('sha256').update(spki).digest('hex')}`;
 }
 

@@ -161,8 +161,8 @@ function symmetricFromJwk(bytes: Buffer, type: SymmetricKeyType): Buffer {
   return decoded;
 }
 
-function toPrivateKey(bytes: Buffer, type: ImportableKeyType, format: MaterialFormat, options: MaterialParseOptions): KeyObject {
-  const resolved = format === 'auto' ? detectAsymmetricFormat(bytes, type) : format;
+/** The private key in `bytes`, read as `format` (already resolved from `auto` by the caller). */
+function toPrivateKey(bytes: Buffer, type: ImportableKeyType, resolved: MaterialFormat, options: MaterialParseOptions): KeyObject {
   switch (resolved) {
     case 'pem':
       return fromPem(bytes, type, options);

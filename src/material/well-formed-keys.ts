@@ -12,8 +12,8 @@
  * The private parts are only sliced and copied into the canonical bytes, never into a BigInt (only the public
  * EC point is checked with BigInt arithmetic); a PEM text is a string here as it is for OpenSSL's path.
  */
-import { createHash } from 'node:crypto';
 import type { EcdsaKeyType, ImportableKeyType, RsaKeyType } from '../key-types';
+import { spkiDerFingerprint } from './fingerprint';
 
 /** Canonical PKCS#8 DER and the SPKI fingerprint, as the OpenSSL path computes them. */
 export interface WellFormedKey {
@@ -161,10 +161,6 @@ function pkcs8(algorithm: Buffer, privateKey: Buffer): Buffer {
   return out;
 }
 
-function spkiFingerprintOf(spki: Buffer): string {
-  return `spki-sha256:${createHash('sha256').update(spki).digest('hex')}`;
-}
-
 // ------------------------------------------------------------------------------------------------- RSA
 
 /** RSAPrivateKey { 0, n, e, d, p, q, dp, dq, qi } (two primes) with an n of the type's size. */
@@ -178,7 +174,7 @@ function readRsa(der: Buffer, type: RsaKeyType): WellFormedKey | undefined {
   if (bits !== type.modulusBits) return undefined;
   const publicKey = encode(0x30, [bytesOf(der, n), bytesOf(der, e)]);
   const spki = encode(0x30, [RSA_ALGORITHM, encode(0x03, [Buffer.from([0]), publicKey])]);
-  return { canonical: pkcs8(RSA_ALGORITHM, der), fingerprint: spkiFingerprintOf(spki) };
+  return { canonical: pkcs8(RSA_ALGORITHM, der), fingerprint: spkiDerFingerprint(spki) };
 }
 
 // ------------------------------------------------------------------------------------------------- EC
@@ -244,7 +240,7 @@ function readEc(der: Buffer, c: Curve, sec1: boolean): WellFormedKey | undefined
   const ecPrivateKey = encode(0x30, [Buffer.from([0x02, 0x01, 0x01]), bytesOf(der, d), encode(0xa1, [pointBits])]);
   const canonical = pkcs8(algorithm, ecPrivateKey);
   ecPrivateKey.fill(0);
-  return { canonical, fingerprint: spkiFingerprintOf(encode(0x30, [algorithm, pointBits])) };
+  return { canonical, fingerprint: spkiDerFingerprint(encode(0x30, [algorithm, pointBits])) };
 }
 
 /** y² = x³ - 3x + b (mod p), with both coordinates below p. Public values only. */

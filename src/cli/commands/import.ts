@@ -172,7 +172,8 @@ function readWrappedBlob(options: ParsedOptions, env: NodeJS.ProcessEnv, constru
         throw new UsageError(`--commitment-file is for a single blob's file; --wrapped-file ${shownPath(file)} is a stack's wrapped-keys file, whose entry holds the commitment. Drop --commitment-file.`);
       }
       const entry = wrappedKeyEntryOf(data, file, construct, 'wrapped-file');
-      return { base64: Buffer.from(entry.blob).toString('base64'), read: Buffer.from(entry.blob), ...(entry.commitment === undefined ? {} : { commitment: entry.commitment }) };
+      const blob = Buffer.from(entry.blob);
+      return { base64: blob.toString('base64'), read: blob, ...(entry.commitment === undefined ? {} : { commitment: entry.commitment }) };
     }
   } else {
     const value = env[variable as string];
