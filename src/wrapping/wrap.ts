@@ -34,7 +34,13 @@ export function wrap(material: CanonicalKeyMaterial | Uint8Array, wrappingKey: W
       { key: wrappingKey.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash },
       ephemeral,
     );
-    return Buffer.concat([wrappedEphemeral, kwpWrap(ephemeral, plaintext)]);
+    const wrappedMaterial = kwpWrap(ephemeral, plaintext);
+    // An allocation of its own, not a slice of Node's shared 8 KiB buffer pool: a blob lives until the synth
+    // writes the stack's wrapped-keys file, and a slice keeps its whole slab alive (~4 MiB for 1,000 keys).
+    const blob = Buffer.allocUnsafeSlow(wrappedEphemeral.length + wrappedMaterial.length);
+    wrappedEphemeral.copy(blob);
+    wrappedMaterial.copy(blob, wrappedEphemeral.length);
+    return blob;
   } finally {
     ephemeral.fill(0);
   }

@@ -45,6 +45,8 @@ describe.each(IMPORTABLE_TYPES)('%s', (name) => {
     const first = wrap(material, wrappingKey, { hash });
     const second = wrap(material, wrappingKey, { hash });
     expect(first.length).toBe(512 + kwpLength(fixture.canonical.length));
+    // Its own memory, not a slice of Node's shared pool (a kept blob would keep the whole slab alive).
+    expect([first.byteOffset, first.buffer.byteLength]).toEqual([0, first.length]);
     expect(first.equals(second)).toBe(false);
     // Fresh ephemeral key: both halves differ, not just the randomized OAEP padding.
     expect(first.subarray(512).equals(second.subarray(512))).toBe(false);
