@@ -39,6 +39,8 @@ export interface SweepInput {
   readonly constructs: readonly string[];
   /** The regions to look in. */
   readonly regions: readonly string[];
+  /** Their keys, listed already ({@link listOwnedKeys}); listed here when absent. */
+  readonly listed?: readonly OwnedKeys[];
   /** Keys never touched: the one just imported, and every key the code still declares (`region\0name`). */
   readonly keep?: { readonly identities?: ReadonlySet<string>; readonly names?: ReadonlySet<string> };
   /**
@@ -49,18 +51,34 @@ export interface SweepInput {
   readonly proofs?: ReadonlyMap<string, string | undefined>;
 }
 
+/** One region's keys labelled with an owner id, as the server listed them. */
+export interface OwnedKeys {
+  readonly region: string;
+  readonly keys: readonly KmsKey[];
+}
+
+/**
+ * The keys labelled with `owner` in each region, listed concurrently (one request per region). A caller may
+ * list before it acts (an import lists while it checks the wrapping key) and hand the result to
+ * {@link sweepKeys}: the key it imports is kept by identity, and a key that changed state since is handled
+ * when its deletion is scheduled.
+ */
+export function listOwnedKeys(client: KmsClient, owner: string, regions: readonly string[]): Promise<OwnedKeys[]> {
+  return Promise.all([...new Set(regions)].map(async (region) => ({ region, keys: await client.listKeys(region, { labels: { [OWNER_LABEL]: owner } }) })));
+}
+
 /**
  * Schedules deletion of every key of the given constructs that this state owns, in the given regions, except
- * those in `keep`. Lists by label on the server and checks every label again here, since a server may ignore
- * a filter it does not know. Keys already pending deletion are left as they are.
+ * those in `keep`. Lists by label on the server (unless the input carries the listing) and checks
+ * every label again here, since a server may ignore a filter it does not know. Keys already pending
+ * deletion are left as they are.
  */
 export async function sweepKeys(client: KmsClient, input: SweepInput, progress: (line: string) => void = () => undefined): Promise<SweptKey[]> {
   const constructs = new Set(input.constructs);
   const swept: SweptKey[] = [];
   if (constructs.size === 0) return swept;
-  for (const region of new Set(input.regions)) {
-    const listed = await client.listKeys(region, { labels: { [OWNER_LABEL]: input.owner } });
-    for (const key of listed) {
+  for (const { region, keys } of input.listed ?? await listOwnedKeys(client, input.owner, input.regions)) {
+    for (const key of keys) {
       const construct = key.labels?.[CONSTRUCT_LABEL];
       if (key.labels?.[OWNER_LABEL] !== input.owner || construct === undefined || !constructs.has(construct)) continue;
       if (key.annotations?.[FINGERPRINT_ANNOTATION] === undefined) continue;

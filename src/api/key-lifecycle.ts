@@ -57,6 +57,11 @@ export interface WorkflowOptions {
   readonly progress?: (line: string) => void;
   /** How many times a create whose outcome was unknown is looked up and tried again. @default 5 */
   readonly maxCreateAttempts?: number;
+  /**
+   * {@link importKey} only: the lookup of the key's name ({@link findOnlyKey}), started by the caller so that
+   * it runs alongside the caller's own requests (the import command checks the wrapping key meanwhile).
+   */
+  readonly existing?: Promise<KmsKey | undefined>;
 }
 
 const KNOWN_STATUSES = new Set(['active', 'disabled', 'pending_deletion']);
@@ -71,7 +76,7 @@ const UNTOUCHED = 'Nothing was changed: the key this construct used before (if a
  */
 export async function importKey(client: KmsClient, input: ImportKeyInput, options: WorkflowOptions = {}): Promise<ImportOutcome> {
   const progress = options.progress ?? (() => undefined);
-  const existing = await findOnlyKey(client, input.region, input.name);
+  const existing = await (options.existing ?? findOnlyKey(client, input.region, input.name));
   if (existing) return adopt(client, existing, input, progress);
 
   const request: CreateKmsKeyRequest = {

@@ -1,6 +1,6 @@
 import { createPublicKey } from 'node:crypto';
 import { shownPath, shownValue, shownVariable } from '../../disclosure';
-import { importKey, sweepKeys, sweepRegions, type ImportOutcome, type KmsClient, type SweptKey } from '../../api';
+import { findOnlyKey, importKey, listOwnedKeys, sweepKeys, sweepRegions, type ImportOutcome, type KmsClient, type SweptKey } from '../../api';
 import { RESERVED_PREFIX } from '../../protocol';
 import { readCommitmentFile, readOwnerOnlyFile, wrappedKeyEntryOf } from '../owner-only-file';
 import { isWrappedKeysFile } from '../../wrapped-keys';
@@ -71,7 +71,7 @@ ${OWNERSHIP_HELP}  --commitment-file F   File holding a symmetric key's commitme
   --json                Print the result as JSON
   --verbose, -v         Log each HTTP request (method, path, status) to stderr
 
-Before anything is sent, the blob is checked against the region's live wrapping key (fetched first): its
+Before the blob is sent, it is checked against the region's live wrapping key (fetched with the name lookup): its
 length must be the key's modulus plus a multiple of 8 bytes of key wrap, and a file that looks like key
 material (PEM, DER, hex or raw) is refused without being sent or shown.
 
@@ -96,9 +96,17 @@ this one (nothing changed).
     }
     io.stderr(`Importing ${keyType} key "${name}" into ${region} (fingerprint ${fingerprint})…\n`);
     const { outcome, swept } = await withClient(options, io, async (client) => {
-      // Checked before the first request of the workflow: an adoption sends no blob, but a file that is the
-      // key itself must be refused whatever the API holds.
-      checkWrappedBlob(Buffer.from(importKeyMaterial, 'base64'), await liveWrappingKey(client, region), { expectedFingerprint: wrappingKeyFingerprint, fileBytes: read });
+      // The reads the import needs go out together (a round trip each is most of a provisioner's time): the
+      // live wrapping key, the key of that name, and, to sweep, the construct's keys in every region. None
+      // sends anything of the blob; the create waits for all of them.
+      const lookups = {
+        wrappingKey: handledLater(liveWrappingKey(client, region)),
+        existing: handledLater(findOnlyKey(client, region, name)),
+        owned: sweep ? handledLater(sweepRegions(client, [region]).then((regions) => listOwnedKeys(client, ownership.owner as string, regions))) : undefined,
+      };
+      // Checked before anything is created or adopted: an adoption sends no blob, but a file that is the key
+      // itself must be refused whatever the API holds.
+      checkWrappedBlob(Buffer.from(importKeyMaterial, 'base64'), await lookups.wrappingKey, { expectedFingerprint: wrappingKeyFingerprint, fileBytes: read });
       const progress = (line: string): void => io.stderr(`${line}\n`);
       const imported: ImportOutcome = await importKey(client, {
         region, name, keyType, importKeyMaterial, fingerprint, hashFunction, commitment, ...ownership,
@@ -106,13 +114,14 @@ this one (nothing changed).
         description: optionalString(options, 'description'),
         labels, annotations,
         exportAllowed: options['export-allowed'] === true,
-      }, { progress });
+      }, { progress, existing: lookups.existing });
       let predecessors: SweptKey[] = [];
-      if (sweep) {
+      if (lookups.owned !== undefined) {
         try {
+          const listed = await lookups.owned;
           predecessors = await sweepKeys(client, {
             owner: ownership.owner as string, constructs: [ownership.construct as string],
-            regions: await sweepRegions(client, [region]), keep: { identities: new Set([imported.key.identity]) },
+            regions: listed.map((l) => l.region), listed, keep: { identities: new Set([imported.key.identity]) },
             proofs: new Map([[fingerprint, commitment]]),
           }, progress);
         } catch (err) {
@@ -150,6 +159,15 @@ function reservedKeysRefused(map: Record<string, string> | undefined, option: st
 }
 
 /** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
+/**
+ * `promise`, marked as handled: when an earlier lookup fails, the command stops without awaiting the others,
+ * and their failure must not surface as an unhandled rejection. Awaiting it still throws.
+ */
+function handledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}
+
 async function liveWrappingKey(client: KmsClient, region: string): Promise<LiveWrappingKey> {
   const key = createPublicKey({ key: (await client.wrappingKey(region)).publicKey, format: 'pem' });
   return { modulusBytes: Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8), fingerprint: spkiFingerprint(key) };
