@@ -11,11 +11,16 @@
  * - undici's client requires its HTTP/2 half eagerly, and with it node:http2, tls and the HTTP server
  *   (~13 ms). The client never negotiates HTTP/2 (allowH2 is off), so the bundle evaluates that half on first
  *   use instead: it is still in the file, and works if it is ever reached.
+ * - Two undici modules require node:http at load (seven built-in modules, ~2 ms) for two things: the default
+ *   maxHeaderSize (our agent sets its own, src/api/transport.ts) and a check in `destroy` for an
+ *   IncomingMessage (which cannot exist before node:http is loaded). The bundle requires node:http where
+ *   they are used instead. The edits are exact: if undici's text changes, the build fails and says where.
  *
  * dist/cli/apply-step.bundle.inputs.json lists the modules inside (not packed: test/cli/provisioner-modules).
  */
 import { build } from 'esbuild';
 import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +44,38 @@ const http2OnFirstUse = {
   },
 };
 
+/** `[file, from, to]`: in undici's `file`, the text `from` (exactly once) becomes `to`. */
+const HTTP_ON_USE = [
+  ['lib/core/util.js', "const { IncomingMessage } = require('node:http')\n", ''],
+  ['lib/core/util.js', '.constructor === IncomingMessage)', ".constructor === require('node:http').IncomingMessage)"],
+  ['lib/dispatcher/client.js', "const http = require('node:http')\n", ''],
+  ['lib/dispatcher/client.js',
+    "const getDefaultNodeMaxHeaderSize = http &&\n  http.maxHeaderSize &&\n  Number.isInteger(http.maxHeaderSize) &&\n  http.maxHeaderSize > 0\n  ? () => http.maxHeaderSize\n" +
+      "  : () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }\n",
+    "const getDefaultNodeMaxHeaderSize = () => {\n  const { maxHeaderSize } = require('node:http')\n" +
+      "  if (Number.isInteger(maxHeaderSize) && maxHeaderSize > 0) return maxHeaderSize\n" +
+      "  throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid')\n}\n"],
+];
+
+const undiciHttpOnUse = {
+  name: 'undici-http-on-use',
+  setup(b) {
+    b.onLoad({ filter: /[/\\]undici[/\\]lib[/\\](core[/\\]util|dispatcher[/\\]client)\.js$/ }, async (args) => {
+      const file = args.path.split(sep).join('/').replace(/^.*\/undici\//, '');
+      let contents = await readFile(args.path, 'utf8');
+      for (const [target, from, to] of HTTP_ON_USE) {
+        if (target !== file) continue;
+        const at = contents.indexOf(from);
+        if (at < 0 || contents.indexOf(from, at + 1) >= 0) {
+          throw new Error(`bundle.mjs: undici's ${file} no longer holds ${JSON.stringify(from)} exactly once; update HTTP_ON_USE for this undici version.`);
+        }
+        contents = contents.slice(0, at) + to + contents.slice(at + from.length);
+      }
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
 const undiciIndexOutside = {
   name: 'undici-index-outside',
   setup(b) {
@@ -55,7 +92,7 @@ const result = await build({
   target: 'node20',
   // Everything the apply step needs is ours or undici; anything else appearing here is a mistake.
   external: ['pkcs11js', 'cdktf', 'cdktn', 'constructs', '@cdktf/*'],
-  plugins: [undiciIndexOutside, http2OnFirstUse],
+  plugins: [undiciIndexOutside, http2OnFirstUse, undiciHttpOnUse],
   metafile: true,
   legalComments: 'inline',
   logLevel: 'warning',

@@ -47,6 +47,9 @@ export class Transport {
       headersTimeout: config.requestTimeoutMs,
       bodyTimeout: config.requestTimeoutMs,
       keepAliveTimeout: 10_000,
+      // Node's default, given so that undici need not ask node:http for it (the apply-step bundle then never
+      // loads node:http; bundle.mjs).
+      maxHeaderSize: 16 * 1024,
     });
     this.authorizer = new Authorizer(config, this.dispatcher);
     this.base = withTrailingSlash(config.endpoint);

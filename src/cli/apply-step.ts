@@ -17,6 +17,7 @@ launch(() => {
   // A help or usage run compiles almost nothing: its cache would be kept, and be of little use, for good.
   const args = process.argv.slice(3);
   const label = args.includes('--help') || args.includes('-h') ? '' : process.argv[2] ?? '';
-  const loaded = requireWithCodeCache(bundle, label, process.env) as typeof import('./apply-commands');
+  // This module's require resolves from dist/cli/, the bundle's folder.
+  const loaded = requireWithCodeCache(bundle, label, process.env, require) as typeof import('./apply-commands');
   return loaded.runApplyStep;
 });

@@ -19,7 +19,6 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Script } from 'node:vm';
 import { writeOwnerOnlyFile } from '../secret-file';
@@ -27,8 +26,12 @@ import { writeOwnerOnlyFile } from '../secret-file';
 const MAX_CACHE_BYTES = 64 << 20;
 const SUFFIX = '.v8cache';
 
-/** `module.exports` of the CommonJS bundle `file`, run through the code cache for `label` (a command name). */
-export function requireWithCodeCache(file: string, label: string, env: NodeJS.ProcessEnv): unknown {
+/**
+ * `module.exports` of the CommonJS bundle `file`, run through the code cache for `label` (a command name).
+ * `requireFromFolder` is the bundle's `require`: one that resolves as from `file`'s folder (the caller's own,
+ * when it lives there; `createRequire` would load node:module and Node's ESM loader for it).
+ */
+export function requireWithCodeCache(file: string, label: string, env: NodeJS.ProcessEnv, requireFromFolder: NodeJS.Require): unknown {
   const source = readFileSync(file, 'utf8');
   const folder = cacheFolder(env);
   const sourceHash = createHash('sha256').update(source).digest();
@@ -45,7 +48,7 @@ export function requireWithCodeCache(file: string, label: string, env: NodeJS.Pr
     });
   }
   const module = { exports: {} as unknown };
-  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, requireFromFolder, module, file, dirname(file));
   return module.exports;
 }
 

@@ -105,7 +105,7 @@ test('the apply-step bundle holds the four provisioner commands and none of what
   expect(inputs).toEqual(expect.arrayContaining(['node_modules/undici/lib/dispatcher/agent.js', 'node_modules/undici/lib/api/api-request.js']));
 });
 
-test('the provisioners\' commands run from the bundle: no other module file of ours or of node_modules, no node:http2', async () => {
+test('the provisioners\' commands run from the bundle: no other module file of ours or of node_modules, no node:http or http2', async () => {
   const { wrappedFile, fingerprint } = wrappedKeyFile('bundled.wrapped');
   const imported = await loadedBy(APPLY_STEP, ['import', '--region', 'nl-01', '--name', 'bundled', '--key-type', 'aes256-gcm96', '--wrapped-file', wrappedFile, '--fingerprint', fingerprint]);
   expect({ code: imported.code, stderr: imported.stderr }).toEqual({ code: 0, stderr: expect.stringContaining('Importing aes256-gcm96 key "bundled"') });
@@ -114,6 +114,9 @@ test('the provisioners\' commands run from the bundle: no other module file of o
   // undici's HTTP/2 half (and with it node:http2, tls and the HTTP server) is evaluated on first use only.
   expect(imported.builtins).toContain('net');
   expect(imported.builtins).not.toContain('http2');
+  // Nor node:http, which undici needs for no HTTP/1.1 request (bundle.mjs), nor node:module, which the
+  // bundle's require would need if it were made with createRequire.
+  expect(imported.builtins.filter((m) => /^(_?http|module$)/.test(m))).toEqual([]);
   const deleted = await loadedBy(APPLY_STEP, ['delete', '--region', 'nl-01', '--name', 'bundled', '--fingerprint', fingerprint]);
   expect(deleted.code).toBe(0);
   expect(deleted.modules.filter((m) => /[/\\](dist|node_modules)[/\\]/.test(m)).length).toBe(APPLY_STEP_LOADER.length);
