@@ -6,6 +6,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KmsClient } from '../../src/api';
+import { COMMITMENT_ANNOTATION } from '../../src/protocol';
 import { startEmulator, type RunningEmulator } from '../../src/emulator';
 import { KeyMaterial, FINGERPRINT_ANNOTATION } from '../../src/material';
 import { WrappingKey, wrap } from '../../src/wrapping';
@@ -65,6 +66,17 @@ describe('thalassa-byok import', () => {
     const out = JSON.parse(result.stdout);
     expect(out.action).toBe('created');
     expect(out.key).toMatchObject({ name: 'cli-import-1', imported: true, keyType: 'aes256-gcm96', labels: { team: 'sec' }, annotations: { [FINGERPRINT_ANNOTATION]: key.fingerprint } });
+    // The key carries the commitment, and no output shows it: not even --json.
+    const commitment = readFileSync(key.commitmentFile, 'utf8').trim();
+    expect((await keysNamed('cli-import-1'))[0].annotations?.[COMMITMENT_ANNOTATION]).toBe(commitment);
+    expect(out.key.annotations[COMMITMENT_ANNOTATION]).toBe('(recorded; not shown)');
+    for (const command of [['describe', '--name', 'cli-import-1'], ['list']]) {
+      const shown = await runCli([...command, '--region', 'nl-01', '--json'], env);
+      expect(shown.code).toBe(0);
+      expect(shown.stdout).toContain('(recorded; not shown)');
+      expect(shown.stdout + shown.stderr).not.toContain(commitment);
+    }
+    expect(result.stdout + result.stderr).not.toContain(commitment);
     // The emulator decrypts with the imported key: decrypting its ciphertext locally proves it is our key.
     const { ciphertext } = await client.encrypt('nl-01', out.key.identity, Buffer.from('hello').toString('base64'));
     const raw = Buffer.from(ciphertext.split(':')[2], 'base64');

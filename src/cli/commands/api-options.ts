@@ -3,6 +3,7 @@ import { shownValue } from '../../disclosure';
 import { KmsClient, type KmsKey } from '../../api';
 // From its own module, not the material index: the API commands need two constants, not the parsers (start-up).
 import { FINGERPRINT_ANNOTATION, KEY_IDENTIFIER_PATTERN } from '../../material/fingerprint';
+import { COMMITMENT_ANNOTATION } from '../../protocol';
 import { requireString, UsageError, type CliIo, type OptionsConfig, type ParsedOptions } from '../command';
 
 export const API_ENV_HELP = `Environment:
@@ -136,6 +137,15 @@ export function latestVersionOf(key: KmsKey): string | undefined {
   return versions.length === 0 ? undefined : String(Math.max(...versions));
 }
 
+/** What `--json` shows in place of a key's commitment annotation. */
+export const COMMITMENT_NOT_SHOWN = '(recorded; not shown)';
+
+/**
+ * `value` as JSON on stdout, with every commitment annotation's value replaced by {@link COMMITMENT_NOT_SHOWN}:
+ * the commitment is the proof adoption asks of a symmetric key, kept out of plans and logs (protocol.ts),
+ * and a script's output ends up in logs; the text output never shows it either.
+ */
 export function printJson(io: CliIo, value: unknown): void {
-  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+  const hideCommitment = (key: string, v: unknown): unknown => (key === COMMITMENT_ANNOTATION && typeof v === 'string' ? COMMITMENT_NOT_SHOWN : v);
+  io.stdout(`${JSON.stringify(value, hideCommitment, 2)}\n`);
 }
