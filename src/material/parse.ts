@@ -6,11 +6,13 @@
  */
 import { shownValue } from '../disclosure';
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'node:crypto';
-import type { ImportableKeyType, SymmetricKeyType } from '../key-types';
+import type { ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { derSequenceLength } from './der';
 import { spkiFingerprint } from './fingerprint';
 import { readWellFormedKey } from './well-formed-keys';
+import { asText, decodeText, describeInput, formatError, parseJwk } from './input-text';
+import { lengthError, normalizeSymmetric } from './symmetric';
 
 /**
  * How the material is encoded. `auto` (the default) recognises every other format from the input itself.
@@ -36,8 +38,6 @@ export interface MaterialParseOptions {
   readonly passphraseSource?: string;
 }
 
-const HEX = /^[0-9a-fA-F]+$/;
-const BASE64 = /^[A-Za-z0-9+/\-_]+={0,2}$/;
 // RFC 8410 PKCS#8 header for an Ed25519 private key; the 32-byte seed follows it.
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -94,71 +94,6 @@ export function parseCanonicalMaterial(canonical: Uint8Array, type: ImportableKe
     throw new KeyMaterialError('MATERIAL_FORMAT', `Expected a PKCS#8 DER private key for ${type.name}; received ${bytes.length} bytes that are not PKCS#8 DER.`);
   }
   return checkPrivateKey(key, type);
-}
-
-
-function normalizeSymmetric(bytes: Buffer, type: SymmetricKeyType, format: MaterialFormat): Buffer {
-  switch (format) {
-    case 'raw':
-      if (bytes.length !== type.sizeBytes) throw lengthError(type, bytes.length, 'raw');
-      return Buffer.from(bytes);
-    case 'hex':
-    case 'base64': {
-      const decoded = decodeText(bytes, format);
-      if (decoded === undefined) throw formatError(type, `${format} text`, describeInput(bytes));
-      if (decoded.length !== type.sizeBytes) throw lengthError(type, decoded.length, format);
-      return decoded;
-    }
-    case 'jwk':
-      return symmetricFromJwk(bytes, type);
-    case 'auto':
-      return autoSymmetric(bytes, type);
-    default:
-      throw formatError(type, 'raw, hex, base64 or jwk (the formats of a symmetric key)', `format "${format}"`);
-  }
-}
-
-function autoSymmetric(bytes: Buffer, type: SymmetricKeyType): Buffer {
-  const text = asText(bytes);
-  if (text !== undefined && text.startsWith('{')) return symmetricFromJwk(bytes, type);
-  if (bytes.length === type.sizeBytes) {
-    // Random key bytes that all happen to be hex or base64 characters are vanishingly unlikely (< 2^-80):
-    // such an input is almost surely text of the wrong length, and taking it as raw bytes would silently
-    // import the wrong key. Ask the user to say which they mean.
-    // Trimmed: a trailing newline must not turn 31 base64 characters into "32 raw bytes".
-    if (text !== undefined && BASE64.test(text.trim())) {
-      throw new KeyMaterialError(
-        'MATERIAL_FORMAT',
-        `Key material for ${type.name} is ${bytes.length} bytes of text, which fits as raw bytes but looks like ` +
-          `hex or base64 of a ${text.trim().length}-character string. A ${type.sizeBytes}-byte key is ` +
-          `${type.sizeBytes * 2} hex or ${base64Length(type.sizeBytes)} base64 characters; if these really are the raw ` +
-          `key bytes, set format: 'raw' (CLI: --format raw).`,
-      );
-    }
-    return Buffer.from(bytes);
-  }
-  if (text !== undefined) {
-    const trimmed = text.trim();
-    if (HEX.test(trimmed) && trimmed.length === type.sizeBytes * 2) return Buffer.from(trimmed, 'hex');
-    const decoded = decodeText(bytes, 'base64');
-    if (decoded !== undefined && decoded.length === type.sizeBytes) return decoded;
-    if (HEX.test(trimmed) && trimmed.length % 2 === 0) throw lengthError(type, trimmed.length / 2, 'hex');
-    if (decoded !== undefined && BASE64.test(trimmed)) throw lengthError(type, decoded.length, 'base64');
-    if (trimmed.startsWith('-----BEGIN')) {
-      throw formatError(type, `${type.sizeBytes} raw bytes, or hex / base64 of them`, 'a PEM document (PEM is for RSA, ECDSA and Ed25519 keys)');
-    }
-  }
-  throw lengthError(type, bytes.length, 'raw');
-}
-
-function symmetricFromJwk(bytes: Buffer, type: SymmetricKeyType): Buffer {
-  const jwk = parseJwk(bytes, type);
-  if (jwk.kty !== 'oct' || typeof jwk.k !== 'string') {
-    throw formatError(type, 'a JWK with kty "oct" and its key in "k"', `a JWK with kty ${shownValue(jwk.kty)}`);
-  }
-  const decoded = Buffer.from(jwk.k, 'base64url');
-  if (decoded.length !== type.sizeBytes) throw lengthError(type, decoded.length, 'jwk');
-  return decoded;
 }
 
 /** The private key in `bytes`, read as `format` (already resolved from `auto` by the caller). */
@@ -310,36 +245,6 @@ function exportPkcs8(key: KeyObject): Buffer {
   return key.export({ format: 'der', type: 'pkcs8' });
 }
 
-function parseJwk(bytes: Buffer, type: ImportableKeyType): Record<string, string | undefined> & { kty?: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw formatError(type, 'a JSON Web Key', `${bytes.length} bytes that start like JSON but do not parse`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw formatError(type, 'a JSON Web Key object', `JSON of type ${Array.isArray(value) ? 'array' : typeof value}`);
-  }
-  return value as Record<string, string | undefined>;
-}
-
-function decodeText(bytes: Buffer, format: 'hex' | 'base64'): Buffer | undefined {
-  const text = asText(bytes)?.trim();
-  if (!text) return undefined;
-  if (format === 'hex') return HEX.test(text) && text.length % 2 === 0 ? Buffer.from(text, 'hex') : undefined;
-  if (!BASE64.test(text)) return undefined;
-  const decoded = Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64');
-  return decoded.length > 0 ? decoded : undefined;
-}
-
-/** The input as text when every byte is printable ASCII or whitespace; undefined for binary input. */
-function asText(bytes: Buffer): string | undefined {
-  for (const b of bytes) {
-    if (!(b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f))) return undefined;
-  }
-  return bytes.toString('latin1');
-}
-
 /** 'a DER …' when the bytes are a public key (SPKI or PKCS#1) or a certificate; undefined otherwise. */
 function describePublicDer(bytes: Buffer): string | undefined {
   for (const type of ['spki', 'pkcs1'] as const) {
@@ -358,33 +263,11 @@ function describePublicDer(bytes: Buffer): string | undefined {
   }
 }
 
-function base64Length(n: number): number {
-  return Math.ceil(n / 3) * 4;
-}
-
-function describeInput(bytes: Buffer): string {
-  const text = asText(bytes);
-  return text === undefined ? `${bytes.length} bytes of binary data` : `${bytes.length} bytes of text`;
-}
-
 function expectedAsymmetric(type: ImportableKeyType): string {
   const base = 'a private key as PEM, DER (PKCS#8';
   if (type.category === 'rsa') return `${base}, PKCS#1) or JWK`;
   if (type.category === 'ecdsa') return `${base}, SEC1) or JWK`;
   return `${base}), JWK or a raw 32-byte seed`;
-}
-
-function lengthError(type: SymmetricKeyType, received: number, as: string): KeyMaterialError {
-  return new KeyMaterialError(
-    'MATERIAL_LENGTH',
-    `Key type ${type.name} needs exactly ${type.sizeBytes} bytes of key material ` +
-      `(${type.sizeBytes} raw bytes, ${type.sizeBytes * 2} hex or ${base64Length(type.sizeBytes)} base64 characters); ` +
-      `received ${received} bytes (${as}).`,
-  );
-}
-
-function formatError(type: ImportableKeyType, expected: string, received: string): KeyMaterialError {
-  return new KeyMaterialError('MATERIAL_FORMAT', `Key material for ${type.name} must be ${expected}; received ${received}.`);
 }
 
 function notPrivate(type: ImportableKeyType, received: string): KeyMaterialError {
