@@ -60,18 +60,26 @@ const HTTP_ON_USE = [
 const undiciHttpOnUse = {
   name: 'undici-http-on-use',
   setup(b) {
+    const applied = new Set();
     b.onLoad({ filter: /[/\\]undici[/\\]lib[/\\](core[/\\]util|dispatcher[/\\]client)\.js$/ }, async (args) => {
       const file = args.path.split(sep).join('/').replace(/^.*\/undici\//, '');
+      const fail = (why) => { throw new Error(`bundle.mjs: undici's ${file} ${why}; update HTTP_ON_USE for this undici version.`); };
       let contents = await readFile(args.path, 'utf8');
-      for (const [target, from, to] of HTTP_ON_USE) {
+      for (const [index, [target, from, to]] of HTTP_ON_USE.entries()) {
         if (target !== file) continue;
         const at = contents.indexOf(from);
-        if (at < 0 || contents.indexOf(from, at + 1) >= 0) {
-          throw new Error(`bundle.mjs: undici's ${file} no longer holds ${JSON.stringify(from)} exactly once; update HTTP_ON_USE for this undici version.`);
-        }
+        if (at < 0 || contents.indexOf(from, at + 1) >= 0) fail(`no longer holds ${JSON.stringify(from)} exactly once`);
         contents = contents.slice(0, at) + to + contents.slice(at + from.length);
+        applied.add(index);
       }
+      // A use of the removed bindings that the edits do not cover would fail only at run time, on its path.
+      const rest = contents.replace(/require\('node:http'\)(\.IncomingMessage)?/g, '').replace(/'[^'\n]*'/g, "''");
+      if (/\bhttp\.|\bIncomingMessage\b/.test(rest)) fail('uses node:http in a place the edits do not cover');
       return { contents, loader: 'js' };
+    });
+    b.onEnd(() => {
+      const missing = HTTP_ON_USE.filter((_, index) => !applied.has(index)).map(([file]) => file);
+      if (missing.length > 0) throw new Error(`bundle.mjs: undici's ${[...new Set(missing)].join(', ')} did not reach the bundle under that name; update HTTP_ON_USE for this undici version.`);
     });
   },
 };

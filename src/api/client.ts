@@ -28,7 +28,7 @@ export class KmsClient {
     this.transport = new Transport(config);
   }
 
-  /** Closes the keep-alive connections. */
+  /** Closes the keep-alive connections; a call still in flight or waiting to retry is abandoned (its promise rejects). */
   public close(): Promise<void> {
     return this.transport.close();
   }

@@ -4,6 +4,7 @@
  * jitter (or the server's Retry-After) for the calls that are safe to repeat.
  */
 import type { Dispatcher } from 'undici';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readAnswerText, sanitizeApiText, type Where } from './answers';
 import { Authorizer, withTrailingSlash } from './auth';
@@ -41,6 +42,12 @@ export class Transport {
   private readonly authorizer: Authorizer;
   private readonly base: URL;
 
+  /**
+   * Set by {@link close}: a call still in flight then (a lookup the caller no longer awaits, because another
+   * one failed first) is aborted, and one waiting to retry gives up, rather than keep the process alive.
+   */
+  private readonly closing = new AbortController();
+
   constructor(public readonly config: ApiConfig) {
     this.dispatcher = createDispatcher({
       connect: { timeout: config.connectTimeoutMs },
@@ -48,14 +55,19 @@ export class Transport {
       bodyTimeout: config.requestTimeoutMs,
       keepAliveTimeout: 10_000,
       // Node's default, given so that undici need not ask node:http for it (the apply-step bundle then never
-      // loads node:http; bundle.mjs).
+      // loads node:http; bundle.mjs). It no longer follows --max-http-header-size: the API's answers carry a
+      // few headers, far below it.
       maxHeaderSize: 16 * 1024,
     });
+    // One listener per call in flight (a sweep lists every region at once): not a leak.
+    setMaxListeners(0, this.closing.signal);
     this.authorizer = new Authorizer(config, this.dispatcher);
     this.base = withTrailingSlash(config.endpoint);
   }
 
+  /** Aborts calls still in flight or waiting to retry, and closes the keep-alive connections. */
   public async close(): Promise<void> {
+    this.closing.abort();
     await this.dispatcher.close();
   }
 
@@ -69,8 +81,11 @@ export class Transport {
       const started = Date.now();
       // One deadline for the whole attempt, headers and body: requestTimeoutMs alone restarts with every chunk,
       // so a server trickling a byte at a time could hold the call open for ever.
+      if (this.closing.signal.aborted) throw closedError(method, url);
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(), this.config.attemptDeadlineMs);
+      const onClose = (): void => deadline.abort();
+      this.closing.signal.addEventListener('abort', onClose, { once: true });
       let error: ApiError;
       try {
         const response = await this.send(method, url, options.body, deadline.signal);
@@ -91,6 +106,7 @@ export class Transport {
           if (err.code === 'API_ANSWER_TOO_LARGE') this.logLine(method, url.pathname, 'answer-too-large', attempt, started);
           throw err;
         }
+        if (this.closing.signal.aborted) throw closedError(method, url);
         if (deadline.signal.aborted) {
           error = deadlineError(method, url, this.config);
           this.logLine(method, url.pathname, 'deadline', attempt, started);
@@ -100,10 +116,15 @@ export class Transport {
         }
       } finally {
         clearTimeout(timer);
+        this.closing.signal.removeEventListener('abort', onClose);
       }
       const mayRetry = options.retry === 'always' ? RETRYABLE_CODES.has(error.code) : error.code === 'API_RATE_LIMITED' || (error.code === 'API_NETWORK' && !error.outcomeUnknown);
       if (!mayRetry || attempt >= this.config.maxAttempts) throw error;
-      await sleep(this.backoff(attempt, error.retryAfterSeconds));
+      try {
+        await sleep(this.backoff(attempt, error.retryAfterSeconds), undefined, { signal: this.closing.signal });
+      } catch {
+        throw error; // closed while waiting: the caller has gone, the last answer stands
+      }
     }
   }
 
@@ -216,6 +237,13 @@ function deadlineError(method: string, url: URL, config: ApiConfig): ApiError {
       ` Check THALASSA_API_ENDPOINT (${config.endpoint.origin}), the network and any HTTPS_PROXY / NO_PROXY settings.`,
     { method, path: url.pathname, outcomeUnknown: true },
   );
+}
+
+/** A call its client was closed under; a write's outcome is unknown. */
+function closedError(method: string, url: URL): ApiError {
+  return new ApiError('API_NETWORK', `${method} ${url.pathname} was abandoned: its API client was closed while the call was in flight.`, {
+    method, path: url.pathname, outcomeUnknown: method !== 'GET',
+  });
 }
 
 function networkError(err: unknown, method: string, url: URL, config: ApiConfig): ApiError {

@@ -98,7 +98,8 @@ this one (nothing changed).
     const { outcome, swept } = await withClient(options, io, async (client) => {
       // The reads the import needs go out together (a round trip each is most of a provisioner's time): the
       // live wrapping key, the key of that name, and, to sweep, the construct's keys in every region. None
-      // sends anything of the blob; the create waits for all of them.
+      // sends anything of the blob. The create or adoption waits for the first two; the sweep, after it, for
+      // the listing (which may still be running meanwhile: the key it makes or adopts is kept by identity).
       const lookups = {
         wrappingKey: handledLater(liveWrappingKey(client, region)),
         existing: handledLater(findOnlyKey(client, region, name)),
@@ -158,16 +159,17 @@ function reservedKeysRefused(map: Record<string, string> | undefined, option: st
   return map;
 }
 
-/** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
 /**
- * `promise`, marked as handled: when an earlier lookup fails, the command stops without awaiting the others,
- * and their failure must not surface as an unhandled rejection. Awaiting it still throws.
+ * `promise`, marked as handled: when an earlier lookup fails, the command stops without awaiting the others
+ * (closing the client abandons them), and their failure must not surface as an unhandled rejection.
+ * Awaiting it still throws.
  */
 function handledLater<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined);
   return promise;
 }
 
+/** The region's wrapping key, just what the blob check needs (without loading the wrapping code). */
 async function liveWrappingKey(client: KmsClient, region: string): Promise<LiveWrappingKey> {
   const key = createPublicKey({ key: (await client.wrappingKey(region)).publicKey, format: 'pem' });
   return { modulusBytes: Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8), fingerprint: spkiFingerprint(key) };

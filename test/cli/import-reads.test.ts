@@ -1,7 +1,9 @@
 /**
- * `import --sweep-predecessors`, as the provisioners run it, against the emulator over real HTTP: the import
- * lists the construct's keys while it checks the wrapping key, and schedules deletion of the older ones only
- * once the new key is active — in every region, and nothing of another construct or owner.
+ * What an import reads before it acts, as the provisioners run it, against the emulator over real HTTP: it
+ * sends its reads together (the wrapping key, the name, with --sweep-predecessors the construct's keys in
+ * every region); nothing is created or adopted before the wrapping-key check, older keys of the construct are
+ * scheduled for deletion only after the create, and a failed check ends the command at once, however long
+ * the other reads would have gone on.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -51,7 +53,7 @@ async function statusOf(region: string, name: string): Promise<string | undefine
   return (await client.listKeys(region)).find((k) => k.name === name)?.status;
 }
 
-it('schedules deletion of the construct\'s older keys in every region once the new one is active, and of nothing else', async () => {
+it('schedules deletion of the construct\'s older keys in every region, only after the create, and of nothing else', async () => {
   for (const [region, name, owner, construct] of [
     ['fr-01', 'old-fr', OWNER, CONSTRUCT], ['nl-01', 'old-nl', OWNER, CONSTRUCT],
     ['nl-01', 'other-construct', OWNER, 'd'.repeat(32)], ['nl-01', 'other-owner', 'owner-fedcba9876543210', CONSTRUCT],
@@ -59,8 +61,13 @@ it('schedules deletion of the construct\'s older keys in every region once the n
     expect((await runCli(await importArgs(region, name, owner, construct), env)).code).toBe(0);
   }
   const args = await importArgs('nl-01', 'new', OWNER, CONSTRUCT, ['--sweep-predecessors']);
+  const before = emulator.requestLog.length;
   const result = await runCli(args, env);
   expect(result.code).toBe(0);
+  const calls = emulator.requestLog.slice(before).map((e) => e.method);
+  expect(calls.filter((m) => m === 'POST')).toHaveLength(1);
+  expect(calls.filter((m) => m === 'DELETE')).toHaveLength(2);
+  expect(calls.lastIndexOf('POST')).toBeLessThan(calls.indexOf('DELETE'));
   expect(result.stderr).toMatch(/Scheduled deletion of key old-fr \(kms-[^)]+\) in fr-01/);
   expect(result.stderr).toMatch(/Scheduled deletion of key old-nl \(kms-[^)]+\) in nl-01/);
   expect(await statusOf('nl-01', 'new')).toBe('active');
@@ -88,4 +95,40 @@ it('a failed listing leaves the new key active, sweeps nothing, and says the nex
   }
   expect(await statusOf('nl-01', 'new-2')).toBe('active');
   expect(await statusOf('nl-01', 'old-2')).toBe('active');
+});
+
+describe('a failed wrapping-key check', () => {
+  const WRONG_PIN = `spki-sha256:${'0'.repeat(64)}`;
+
+  it('creates and adopts nothing, though the name lookup found the key', async () => {
+    const args = await importArgs('nl-01', 'pending', OWNER, 'f'.repeat(32));
+    expect((await runCli(args, env)).code).toBe(0);
+    const key = (await client.listKeys('nl-01')).find((k) => k.name === 'pending');
+    await client.deleteKey('nl-01', key?.identity as string);
+    const before = emulator.requestLog.length;
+    const result = await runCli([...args, '--wrapping-key-fingerprint', WRONG_PIN], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(WRONG_PIN);
+    // The lookup ran alongside the check, and still nothing was created, restored or deleted.
+    const calls = emulator.requestLog.slice(before).map((e) => `${e.method} ${e.path}`);
+    expect(calls).toContain('GET /v1/kms/nl-01/keys?name');
+    expect(calls.filter((c) => !c.startsWith('GET '))).toEqual([]);
+    expect(await statusOf('nl-01', 'pending')).toBe('pending_deletion');
+  });
+
+  it('ends the command at once while another read waits to retry', async () => {
+    const args = await importArgs('nl-01', 'no-wait', OWNER, 'a'.repeat(32), ['--sweep-predecessors', '--wrapping-key-fingerprint', WRONG_PIN]);
+    // Every listing is refused with "retry in 30 s"; before the client abandoned such reads on close, the
+    // process stayed alive through their retries.
+    emulator.setFaults('429=1,retry-after=30,match=GET /v1/kms/*/keys');
+    try {
+      const started = Date.now();
+      const result = await runCli(args, env);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(WRONG_PIN);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      emulator.setFaults(undefined);
+    }
+  });
 });
