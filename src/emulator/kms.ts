@@ -3,38 +3,23 @@
  * `shared/design/thalassa-kms-api.md` describes them. HTTP is `server.ts`'s business; this module takes parsed
  * bodies and returns plain objects, or throws an {@link EmulatorError}.
  */
-import { createPrivateKey, createPublicKey, KeyObject, randomBytes } from 'node:crypto';
-import { importableKeyType, isKeyTypeName, KEY_TYPES, KeyTypeError, type KeyType } from '../key-types';
-import { KeyMaterialError, parseCanonicalMaterial } from '../material';
-import { parseWrapHash, unwrap, WrappingError } from '../wrapping';
+import { randomBytes } from 'node:crypto';
+import { isKeyTypeName, KEY_TYPES, type KeyType } from '../key-types';
 import * as ops from './crypto-ops';
 import { badRequest, conflict, forbidden, notFound, unavailable } from './errors';
-import { stripKwpZeroPadding } from './kwp-zero-padding';
 import { base64Field, booleanField, integerField, stringField, stringMapField, versionField, type JsonObject } from './request-fields';
 import type { KeyStatus, StateStore, StoredKey, StoredKeyVersion } from './store';
+import { RegionWrappingKeys } from './wrapping-keys';
+import { toView, type KmsKeyView } from './key-view';
 
 /** How long a deleted key stays recoverable. */
 export const DELETION_WINDOW_DAYS = 30;
-const WRAPPING_KEY_BITS = 4096;
 const MAX_VERSION = 65535;
 
 /** Who is asking: from `X-Organisation-Identity` and `X-Project-Identity`. */
 export interface RequestScope {
   readonly organisation: string;
   readonly projectId: string | null;
-}
-
-/** The API's view of a key (`KmsKey`), as the official client's table has it: never any material. */
-export interface KmsKeyView {
-  identity: string; name: string; slug: string; description?: string;
-  labels?: Record<string, string>; annotations?: Record<string, string>; projectId?: string;
-  keyType: string; status: KeyStatus; exportAllowed: boolean; imported?: true;
-  keyRotationEnabled: boolean; rotationPeriodInDays?: number; latestVersion: number;
-  versions: Omit<StoredKeyVersion, 'material'>[];
-  createdAt: string; updatedAt: string; objectVersion: number;
-  organisation: { identity: string; name: string; slug: string; createdAt: string };
-  /** While `pending_deletion`: when the key will be deleted. */
-  deletionScheduledAt?: string;
 }
 
 /** Settings of the KMS that tests vary. */
@@ -48,11 +33,12 @@ export interface KmsOptions {
 export class Kms {
   readonly #store: StateStore;
   readonly #options: KmsOptions;
-  readonly #wrappingKeys = new Map<string, Promise<KeyObject>>();
+  readonly #wrappingKeys: RegionWrappingKeys;
 
   constructor(store: StateStore, options: KmsOptions) {
     this.#store = store;
     this.#options = options;
+    this.#wrappingKeys = new RegionWrappingKeys(store);
   }
 
   /** 403 when the organisation does not have the KMS feature. */
@@ -87,9 +73,7 @@ export class Kms {
 
   /** `GET /v1/kms/{r}/wrapping-key`: the region's public wrapping key, made on first use. */
   async wrappingKey(region: string): Promise<{ publicKey: string; algorithm: string }> {
-    const key = await this.wrappingPrivateKey(region);
-    const publicKey = createPublicKeyPem(key);
-    return { publicKey, algorithm: 'CKM_RSA_AES_KEY_WRAP' };
+    return { publicKey: await this.#wrappingKeys.publicKeyPem(region), algorithm: 'CKM_RSA_AES_KEY_WRAP' };
   }
 
   /** `GET /v1/kms/{r}/keys` with the `name`, `slug`, `identity` and `matchLabels[k]=v` filters. */
@@ -141,7 +125,7 @@ export class Kms {
 
     let material: Buffer;
     if (wrapped !== undefined) {
-      material = await this.unwrapMaterial(region, typeName, wrapped, hashName);
+      material = await this.#wrappingKeys.unwrapMaterial(region, typeName, wrapped, hashName);
     } else {
       material = await ops.generateMaterial(type);
     }
@@ -309,27 +293,6 @@ export class Kms {
     return { keyMaterial: version.material, keyVersion: String(version.version) };
   }
 
-  private async unwrapMaterial(region: string, typeName: string, wrapped: Buffer, hashName: string | undefined): Promise<Buffer> {
-    try {
-      const type = importableKeyType(typeName);
-      const hash = parseWrapHash(hashName);
-      // SoftHSM2 pads PKCS#8 with zeros to a multiple of 8 inside the key wrap: see kwp-zero-padding.ts.
-      const material = stripKwpZeroPadding(unwrap(wrapped, await this.wrappingPrivateKey(region), { hash }), type);
-      try {
-        parseCanonicalMaterial(material, type);
-      } catch (err) {
-        material.fill(0);
-        throw err;
-      }
-      return material;
-    } catch (err) {
-      if (err instanceof KeyTypeError) throw badRequest(`HMAC keys cannot be imported: ${err.message}`);
-      if (err instanceof WrappingError) throw badRequest(`importKeyMaterial cannot be unwrapped: ${err.message}`);
-      if (err instanceof KeyMaterialError) throw badRequest(`The unwrapped key material does not match keyType ${typeName}: ${err.message}`);
-      throw err;
-    }
-  }
-
   /** Tests only (not an HTTP endpoint): the key is gone for good, as once its 30-day deletion window passed. */
   async purgeKey(region: string, identity: string): Promise<void> {
     const keys = this.#store.state.keys;
@@ -342,34 +305,7 @@ export class Kms {
   /** Tests only (not an HTTP endpoint): a new wrapping key for the region, replacing the stored one. */
   async replaceWrappingKey(region: string): Promise<void> {
     this.checkRegion(region);
-    await this.wrappingPrivateKey(region).catch(() => undefined);
-    delete this.#store.state.wrappingKeys[region];
-    const key = this.loadOrCreateWrappingKey(region);
-    this.#wrappingKeys.set(region, key);
-    await key;
-  }
-
-  private wrappingPrivateKey(region: string): Promise<KeyObject> {
-    let key = this.#wrappingKeys.get(region);
-    if (key === undefined) {
-      key = this.loadOrCreateWrappingKey(region);
-      this.#wrappingKeys.set(region, key);
-      // A failed generation must not poison the region for good.
-      key.catch(() => this.#wrappingKeys.delete(region));
-    }
-    return key;
-  }
-
-  private async loadOrCreateWrappingKey(region: string): Promise<KeyObject> {
-    const stored = this.#store.state.wrappingKeys[region];
-    if (stored !== undefined) return createPrivateKey(stored.privateKeyPem);
-    const privateKey = await ops.generatePrivateKey({ type: 'rsa', modulusLength: WRAPPING_KEY_BITS });
-    this.#store.state.wrappingKeys[region] = {
-      privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      createdAt: new Date().toISOString(),
-    };
-    await this.#store.commit();
-    return privateKey;
+    await this.#wrappingKeys.replace(region);
   }
 
   private visible(key: StoredKey, scope: RequestScope): boolean {
@@ -421,10 +357,6 @@ export class Kms {
   }
 }
 
-function createPublicKeyPem(privateKey: KeyObject): string {
-  return createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }).toString();
-}
-
 /** Slug rule of the API contract: lowercase, runs outside [a-z0-9] become "-", trimmed of "-". */
 export function slugOf(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
@@ -462,24 +394,3 @@ function pendingDeletion(key: StoredKey, operation: string): Error {
  * object, and fields the client does not know (`allowRotation`, `region`) are not sent. `deletionScheduledAt`
  * is the one addition, present only while pending deletion; docs/emulator.md says why.
  */
-function toView(key: StoredKey): KmsKeyView {
-  const nonEmpty = (map: Record<string, string>): Record<string, string> | undefined => (Object.keys(map).length > 0 ? { ...map } : undefined);
-  const view: KmsKeyView = {
-    identity: key.identity, name: key.name, slug: key.slug,
-    description: key.description === '' ? undefined : key.description,
-    labels: nonEmpty(key.labels), annotations: nonEmpty(key.annotations),
-    projectId: key.projectId ?? undefined,
-    keyType: key.keyType, status: key.status,
-    exportAllowed: key.exportAllowed, imported: key.imported ? true : undefined,
-    keyRotationEnabled: key.keyRotationEnabled, rotationPeriodInDays: key.rotationPeriodInDays ?? undefined,
-    latestVersion: key.latestVersion,
-    versions: key.versions.map((v) => ({ version: v.version, status: v.status, createdAt: v.createdAt })),
-    createdAt: key.createdAt, updatedAt: key.updatedAt, objectVersion: key.objectVersion,
-    // The emulator knows organisations only by identity; it stands in for the name and slug too.
-    organisation: { identity: key.organisation, name: key.organisation, slug: key.organisation, createdAt: key.createdAt },
-    deletionScheduledAt: key.deleteAfter ?? undefined,
-  };
-  // JSON.stringify drops undefined members; dropping them here too keeps in-process callers honest.
-  for (const field of Object.keys(view) as (keyof KmsKeyView)[]) if (view[field] === undefined) delete view[field];
-  return view;
-}
