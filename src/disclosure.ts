@@ -76,14 +76,14 @@ function exists(path: string): boolean {
 }
 
 /**
- * Whether `name` looks like an environment variable's name rather than a value: letters, digits and `_`,
- * not all hex digits, not the mixed case-and-digits of random base64. Only such names are shown.
+ * Whether `name` looks like an environment variable's name rather than a value: letters, digits and `_`; when
+ * 12 characters or longer, all one case and not all hex digits (random base64 mixes cases). Only such names
+ * are shown: `THALASSA_API_TOKEN_2` is; a 24-character PIN of letters in both cases is not, even without digits.
  */
 export function looksLikeVariableName(name: string): boolean {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) return false;
-  if (name.length >= SUSPECT_RUN && /^[0-9a-fA-F]+$/.test(name)) return false;
-  const mixed = /[a-z]/.test(name) && /[A-Z]/.test(name) && /[0-9]/.test(name);
-  return !(mixed && name.length >= SUSPECT_RUN);
+  if (name.length < SUSPECT_RUN) return true;
+  return !/^[0-9a-fA-F]+$/.test(name) && (/^[A-Z0-9_]+$/.test(name) || /^[a-z0-9_]+$/.test(name));
 }
 
 /** A variable name for a message: quoted when {@link looksLikeVariableName}, else described. */

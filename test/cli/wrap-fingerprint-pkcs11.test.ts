@@ -23,8 +23,9 @@ let env: NodeJS.ProcessEnv;
 const results: CliResult[] = [];
 
 beforeAll(async () => {
-  // A long random PIN, so that finding it in an output could not be chance.
-  token = await createToken('byok-cli', randomBytes(18).toString('base64url'));
+  // A long random PIN, so that finding it in an output could not be chance; "Pq" first, so that it always has the
+  // shape of a variable name in both cases (the hardest for the "is it the value itself?" check below).
+  token = await createToken('byok-cli', `Pq${randomBytes(18).toString('base64url')}`);
   token.tool(['--keygen', '--key-type', 'AES:32', '--label', 'aes256', '--id', 'c1', '--extractable']);
   token.tool(['--keygen', '--key-type', 'AES:16', '--label', 'aes128', '--id', 'c2', '--extractable']);
   token.tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'p256', '--id', 'c3', '--extractable']);

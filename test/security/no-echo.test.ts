@@ -57,6 +57,16 @@ describe('disclosure: what a message may show', () => {
     expect(shownVariable('KEY_HEX')).toBe('KEY_HEX');
     expect(shownVariable(MATERIALS.hex)).toMatch(/not a variable name/);
   });
+
+  // A random base64url PIN passed where its variable's name belongs: letters and "_" only, so it fits the
+  // shape of a name; it must still be hidden (a CI run once printed one that had no digit and no "-").
+  it.each(['tZqvRbKwhXe_mJdLpAoYsNcU', 'abcdefghijklMNOPQRSTUVWX', 'Sx7kQ2mZ9pLw'])('hides the PIN-like %s passed as a variable name', (value) => {
+    expect(shownVariable(value)).toBe(`${describeHidden(value)} that is not a variable name (is it the value itself?)`);
+  });
+
+  it.each(['THALASSA_PIN', 'pin', 'MyPin', 'THALASSA_API_TOKEN_2', 'softhsm_user_pin'])('shows the variable name %s', (value) => {
+    expect(shownVariable(value)).toBe(value);
+  });
 });
 
 describe.each(Object.keys(MATERIALS))('%s material in the wrong slot of the library', (kind) => {
