@@ -81,9 +81,14 @@ function exists(path: string): boolean {
  * are shown: `THALASSA_API_TOKEN_2` is; a 24-character PIN of letters in both cases is not, even without digits.
  */
 export function looksLikeVariableName(name: string): boolean {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) return false;
+  if (!isVariableNameSyntax(name)) return false;
   if (name.length < SUSPECT_RUN) return true;
   return !/^[0-9a-fA-F]+$/.test(name) && (/^[A-Z0-9_]+$/.test(name) || /^[a-z0-9_]+$/.test(name));
+}
+
+/** Whether `name` can be an environment variable's name at all (whether or not it may be shown). */
+export function isVariableNameSyntax(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name);
 }
 
 /** A variable name for a message: quoted when {@link looksLikeVariableName}, else described. */

@@ -128,6 +128,14 @@ it('--token-env names an unset variable, and refuses a token given where the nam
   // A token that happens to be shaped like a name (letters and digits only) is described, not quoted.
   const nameShaped = await runCli(['emulator', '--token-env', 'aB3dE5gH7jK9mN1pQ3sT']);
   expect(nameShaped.code).toBe(2);
-  expect(nameShaped.stderr).toMatch(/--token-env takes the name of an environment variable.*not a variable name/);
+  expect(nameShaped.stderr).toMatch(/--token-env takes the name of a set environment variable, not a token: got a value of 20 characters .*not a variable name.*no variable of that name is set/);
   expect(nameShaped.stderr).not.toContain('aB3dE5gH7jK9');
 });
+
+it('--token-env takes a mixed-case variable name that is set, though such a name is never shown', async () => {
+  const text = await startupText(['--token-env', 'MyEmulatorToken'], { MyEmulatorToken: 'mixed-tok-5@org-a' }, async (url) => {
+    expect((await call(url, 'GET', keysPath(), { token: 'mixed-tok-5', org: 'org-a' })).status).toBe(200);
+    expect((await call(url, 'GET', keysPath(), { token: 'mixed-tok-5', org: 'org-b' })).status).toBe(401);
+  });
+  expect(text).not.toContain('mixed-tok-5');
+}, 60_000);

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { looksLikeVariableName, shownVariable } from '../../disclosure';
+import { isVariableNameSyntax, looksLikeVariableName, shownVariable } from '../../disclosure';
 import { startEmulator } from '../../emulator';
 import { ExitCode, optionalString, UsageError, type Command, type ParsedOptions } from '../command';
 
@@ -29,11 +29,14 @@ function parseToken(value: string, source: string): TokenOption {
 function tokenOptions(options: ParsedOptions, env: NodeJS.ProcessEnv): TokenOption[] | undefined {
   const direct = strings(options, 'token')?.map((value) => parseToken(value, '--token')) ?? [];
   const fromEnv = (strings(options, 'token-env') ?? []).map((name) => {
-    // The shared rule of what may be shown: a token passed here by mistake is described, never quoted.
-    if (!looksLikeVariableName(name)) throw new UsageError(`--token-env takes the name of an environment variable (letters, digits, "_"), not a token: got ${shownVariable(name)}.`);
+    // The shared rule of what may be shown: a token passed here by mistake is described, never quoted. A
+    // name-shaped one is refused only once it names no set variable, so that `MyEmulatorToken` still works.
+    if (!isVariableNameSyntax(name)) throw new UsageError(`--token-env takes the name of an environment variable (letters, digits, "_"), not a token: got ${shownVariable(name)}.`);
     const value = env[name];
-    if (value === undefined || value.trim() === '') throw new UsageError(`--token-env ${name}: the environment variable ${name} is not set or empty; export it as T or T@ORG.`);
-    return parseToken(value.trim(), `--token-env ${name}:`);
+    const unset = value === undefined || value.trim() === '';
+    if (unset && !looksLikeVariableName(name)) throw new UsageError(`--token-env takes the name of a set environment variable, not a token: got ${shownVariable(name)}, and no variable of that name is set.`);
+    if (unset) throw new UsageError(`--token-env ${name}: the environment variable ${name} is not set or empty; export it as T or T@ORG.`);
+    return parseToken(value.trim(), `--token-env ${shownVariable(name)}:`);
   });
   const all = [...direct, ...fromEnv];
   return all.length > 0 ? all : undefined;
