@@ -10,7 +10,7 @@ import type { ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { derSequenceLength } from './der';
 import { spkiFingerprint } from './fingerprint';
-import { readWellFormedKey } from './well-formed-keys';
+import { ED25519_PKCS8_PREFIX, readEd25519Seed, readWellFormedKey } from './well-formed-keys';
 import { asText, decodeText, describeInput, formatError, parseJwk } from './input-text';
 import { lengthError, normalizeSymmetric } from './symmetric';
 
@@ -38,9 +38,6 @@ export interface MaterialParseOptions {
   readonly passphraseSource?: string;
 }
 
-// RFC 8410 PKCS#8 header for an Ed25519 private key; the 32-byte seed follows it.
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
 /**
  * Normalizes `input` to the canonical import bytes of `type`, validating it strictly.
  * Throws {@link KeyMaterialError} naming what was expected and what was received.
@@ -67,6 +64,12 @@ export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType,
   const text = resolved === 'pem' ? asText(bytes) : undefined;
   const wellFormed = resolved === 'der' ? readWellFormedKey({ der: bytes }, type) : text !== undefined ? readWellFormedKey({ pem: text }, type) : undefined;
   if (wellFormed !== undefined) return wellFormed;
+  if (type.category === 'eddsa' && (resolved === 'seed' || resolved === 'raw')) {
+    const seed = seedOf(bytes, type, resolved);
+    const fromSeed = readEd25519Seed(seed);
+    if (seed !== bytes) seed.fill(0);
+    if (fromSeed !== undefined) return fromSeed;
+  }
   const privateKey = checkPrivateKey(toPrivateKey(bytes, type, resolved, options), type);
   return { canonical: exportPkcs8(privateKey), fingerprint: spkiFingerprint(privateKey) };
 }
@@ -192,6 +195,18 @@ function fromJwk(bytes: Buffer, type: ImportableKeyType): KeyObject {
 }
 
 function fromSeed(bytes: Buffer, type: ImportableKeyType, format: 'seed' | 'raw'): KeyObject {
+  const seed = seedOf(bytes, type, format);
+  const pkcs8 = Buffer.concat([ED25519_PKCS8_PREFIX, seed]);
+  try {
+    return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+  } finally {
+    pkcs8.fill(0);
+    if (seed !== bytes) seed.fill(0);
+  }
+}
+
+/** The 32-byte Ed25519 seed in `bytes` (itself, or decoded from hex or base64 for `seed`). */
+function seedOf(bytes: Buffer, type: ImportableKeyType, format: 'seed' | 'raw'): Buffer {
   if (type.category !== 'eddsa') {
     throw formatError(type, expectedAsymmetric(type), `format "${format}" (raw seeds exist only for ed25519)`);
   }
@@ -205,7 +220,7 @@ function fromSeed(bytes: Buffer, type: ImportableKeyType, format: 'seed' | 'raw'
       `An ed25519 seed must be exactly 32 bytes (or 64 hex / 43-44 base64 characters); received ${seed?.length ?? bytes.length} bytes.`,
     );
   }
-  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return seed;
 }
 
 /** Checks a parsed private key against the type: algorithm, RSA modulus size, EC curve. */

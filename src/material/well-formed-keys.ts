@@ -1,6 +1,7 @@
 /**
  * The common private keys read without OpenSSL's decoder: unencrypted RSA (PKCS#8, PKCS#1) and ECDSA (PKCS#8,
- * SEC1) keys in strict DER or in PEM with a single key block. OpenSSL 3 spends ~0.6–0.9 ms decoding a private
+ * SEC1) keys in strict DER or in PEM with a single key block, and Ed25519 keys in the RFC 8410 PKCS#8 form
+ * OpenSSL writes (or as a bare seed). OpenSSL 3 spends ~0.6–0.9 ms decoding a private
  * key and ~0.4 ms more encoding it back to PKCS#8 and SubjectPublicKeyInfo, the largest per-key cost of a
  * synth (bench/README.md); reading the same structures here costs a few microseconds.
  *
@@ -12,6 +13,7 @@
  * The private parts are only sliced and copied into the canonical bytes, never into a BigInt (only the public
  * EC point is checked with BigInt arithmetic); a PEM text is a string here as it is for OpenSSL's path.
  */
+import { createPrivateKey } from 'node:crypto';
 import type { EcdsaKeyType, ImportableKeyType, RsaKeyType } from '../key-types';
 import { spkiDerFingerprint } from './fingerprint';
 
@@ -26,7 +28,7 @@ export interface WellFormedKey {
  * is DER bytes, or the text of what `parse.ts` recognised as PEM.
  */
 export function readWellFormedKey(input: { readonly der: Buffer } | { readonly pem: string }, type: ImportableKeyType): WellFormedKey | undefined {
-  if (type.category !== 'rsa' && type.category !== 'ecdsa') return undefined;
+  if (type.category === 'symmetric') return undefined;
   let der: Buffer;
   let pemLabel: string | undefined;
   if ('der' in input) {
@@ -37,6 +39,10 @@ export function readWellFormedKey(input: { readonly der: Buffer } | { readonly p
     ({ der, label: pemLabel } = pem);
   }
   try {
+    if (type.category === 'eddsa') {
+      const isV1 = der.length === ED25519_PKCS8_PREFIX.length + 32 && der.subarray(0, ED25519_PKCS8_PREFIX.length).equals(ED25519_PKCS8_PREFIX);
+      return isV1 && (pemLabel === undefined || pemLabel === 'PRIVATE KEY') ? readEd25519Seed(der.subarray(ED25519_PKCS8_PREFIX.length)) : undefined;
+    }
     if (type.category === 'rsa') {
       const rsaKey = pemLabel === 'RSA PRIVATE KEY' ? der : pemLabel === 'PRIVATE KEY' ? pkcs8Inner(der, RSA_ALGORITHM) : pkcs8Inner(der, RSA_ALGORITHM) ?? der;
       return rsaKey === undefined ? undefined : readRsa(rsaKey, type);
@@ -250,6 +256,37 @@ function onCurve(c: Curve, xy: Buffer): boolean {
   if (x >= c.p || y >= c.p) return false;
   const mod = (v: bigint): bigint => ((v % c.p) + c.p) % c.p;
   return mod(y * y) === mod(x * x * x - 3n * x + c.b);
+}
+
+// -------------------------------------------------------------------------------------------- Ed25519
+
+/** RFC 8410 OneAsymmetricKey v1 { 0, { id-Ed25519 }, OCTET STRING { OCTET STRING seed } }; the seed follows. */
+export const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+/** SubjectPublicKeyInfo { { id-Ed25519 }, BIT STRING publicKey }; the 32-byte public key follows. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/**
+ * The key of a 32-byte Ed25519 seed (every seed is a valid key). Its public key needs the curve arithmetic,
+ * which Node's JWK import does from `d` alone in ~40 µs, where OpenSSL's PKCS#8 decoder takes ~600 µs. That
+ * import checks only that `x` is a string, so it gets an empty one: should a Node release read `x`, or check
+ * it against `d`, the import fails or answers no 32-byte `x`, and the key is declined to the OpenSSL path.
+ * The base64url text of the seed is a V8 string, like a PEM text (SECURITY.md, process memory).
+ */
+export function readEd25519Seed(seed: Buffer): WellFormedKey | undefined {
+  if (seed.length !== 32) return undefined;
+  let x: string | undefined;
+  try {
+    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' }, format: 'jwk' });
+    x = key.asymmetricKeyType === 'ed25519' ? key.export({ format: 'jwk' }).x : undefined;
+  } catch {
+    return undefined;
+  }
+  const publicKey = x === undefined ? undefined : Buffer.from(x, 'base64url');
+  if (publicKey?.length !== 32) return undefined;
+  const canonical = Buffer.alloc(ED25519_PKCS8_PREFIX.length + 32);
+  ED25519_PKCS8_PREFIX.copy(canonical);
+  seed.copy(canonical, ED25519_PKCS8_PREFIX.length);
+  return { canonical, fingerprint: spkiDerFingerprint(Buffer.concat([ED25519_SPKI_PREFIX, publicKey])) };
 }
 
 // ------------------------------------------------------------------------------------------------- PEM

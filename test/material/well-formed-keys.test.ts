@@ -1,5 +1,5 @@
 /**
- * The DER reader of well-formed RSA and ECDSA private keys (src/material/well-formed-keys.ts) against
+ * The DER reader of well-formed RSA, ECDSA and Ed25519 private keys (src/material/well-formed-keys.ts) against
  * OpenSSL: it reads the encodings keys come in, and whatever it accepts, OpenSSL parses to the same canonical
  * PKCS#8 and SPKI fingerprint — for fresh keys in every encoding, and for thousands of damaged ones.
  */
@@ -49,14 +49,15 @@ function byOpenssl(input: { der: Buffer } | { pem: string }, type: ImportableKey
 }
 
 /** The rule: whatever the reader accepts, OpenSSL parses to the same key of the same type, size and curve. */
-function expectAgreesWithOpenssl(input: { der: Buffer } | { pem: string }, type: RsaKeyType | EcdsaKeyType): boolean {
+function expectAgreesWithOpenssl(input: { der: Buffer } | { pem: string }, type: ImportableKeyType): boolean {
   const ours = readWellFormedKey(input, type);
   if (ours === undefined) return false;
   const theirs = byOpenssl(input, type);
   expect(theirs).toBeDefined();
   const details = theirs!.key.asymmetricKeyDetails;
-  expect(type.category === 'rsa' ? [theirs!.key.asymmetricKeyType, details?.modulusLength] : [theirs!.key.asymmetricKeyType, details?.namedCurve])
-    .toEqual(type.category === 'rsa' ? ['rsa', type.modulusBits] : ['ec', type.namedCurve]);
+  expect(type.category === 'rsa' ? [theirs!.key.asymmetricKeyType, details?.modulusLength]
+    : type.category === 'ecdsa' ? [theirs!.key.asymmetricKeyType, details?.namedCurve] : [theirs!.key.asymmetricKeyType])
+    .toEqual(type.category === 'rsa' ? ['rsa', type.modulusBits] : type.category === 'ecdsa' ? ['ec', type.namedCurve] : ['ed25519']);
   expect(ours.fingerprint).toBe(theirs!.result.fingerprint);
   expect(ours.canonical.equals(theirs!.result.canonical)).toBe(true);
   return true;
@@ -149,4 +150,95 @@ test('an EC point off the curve, a zero or too large scalar, a compressed point:
   const rebuilt = Buffer.concat([sec1.subarray(0, sec1.length - 65 - 5), Buffer.from('a124032200', 'hex'), shortPoint]);
   rebuilt[1] = rebuilt.length - 2;
   expect(readWellFormedKey({ der: rebuilt }, type)).toBeUndefined();
+});
+
+describe('ed25519', () => {
+  const type = KEY_TYPES.ed25519;
+  const keys = Array.from({ length: 8 }, () => generateKeyPairSync('ed25519').privateKey);
+
+  test('PKCS#8 as OpenSSL writes it (PEM, CRLF PEM, DER) is read, to what OpenSSL gives', () => {
+    for (const key of keys) {
+      const pem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
+      for (const input of [{ pem }, { pem: `note\r\n${pem.replace(/\n/g, '\r\n')}` }, { der: key.export({ type: 'pkcs8', format: 'der' }) }]) {
+        expect(expectAgreesWithOpenssl(input, type)).toBe(true);
+      }
+    }
+    const fromOpensslCli = openssl(['genpkey', '-algorithm', 'ed25519']).toString('latin1');
+    expect(expectAgreesWithOpenssl({ pem: fromOpensslCli }, type)).toBe(true);
+  });
+
+  test('a seed (raw, hex, base64) loads to the canonical PKCS#8 and fingerprint OpenSSL gives', () => {
+    for (const key of keys.slice(0, 3)) {
+      const der = key.export({ type: 'pkcs8', format: 'der' });
+      const seed = der.subarray(16);
+      for (const input of [Buffer.from(seed), seed.toString('hex'), seed.toString('base64')]) {
+        const loaded = KeyMaterial.fromBytes(input, { format: 'seed' }).load(type);
+        expect(loaded.fingerprint).toBe(spkiFingerprint(key));
+        expect(loaded.bytes().equals(der)).toBe(true);
+      }
+    }
+  });
+
+  test('declines PKCS#8 with a public key or attributes, another algorithm, a wrong length and an encrypted key', () => {
+    const der = keys[0].export({ type: 'pkcs8', format: 'der' });
+    const seed = der.subarray(16);
+    const publicKey = createPublicKey(keys[0]).export({ type: 'spki', format: 'der' }).subarray(12);
+    // OneAsymmetricKey v2 { 1, alg, OCTET STRING { seed }, [1] publicKey }
+    const v2 = Buffer.concat([Buffer.from('3051020101300506032b657004220420', 'hex'), seed, Buffer.from('812100', 'hex'), publicKey]);
+    expect(readWellFormedKey({ der: v2 }, type)).toBeUndefined();
+    const ed448 = generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'der' });
+    expect(readWellFormedKey({ der: ed448 }, type)).toBeUndefined();
+    expect(readWellFormedKey({ der: der.subarray(0, 47) }, type)).toBeUndefined();
+    expect(readWellFormedKey({ der: Buffer.concat([der, Buffer.from([0])]) }, type)).toBeUndefined();
+    expect(readWellFormedKey({ pem: keys[0].export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pass' }) as string }, type)).toBeUndefined();
+    expect(readWellFormedKey({ pem: createPublicKey(keys[0]).export({ type: 'spki', format: 'pem' }) as string }, type)).toBeUndefined();
+    // …and each is then loaded or refused as OpenSSL decides: whatever it makes of v2 (OpenSSL 3.0 refuses it).
+    const v2ByOpenssl = byOpenssl({ der: v2 }, type);
+    if (v2ByOpenssl === undefined) expect(() => KeyMaterial.fromBytes(v2).load(type)).toThrow(/received 83 bytes that are not a DER private key/);
+    else expect(KeyMaterial.fromBytes(v2).load(type).fingerprint).toBe(v2ByOpenssl.result.fingerprint);
+    expect(() => KeyMaterial.fromBytes(ed448).load(type)).toThrow(/needs an Ed25519 private key; received an ed448 key/);
+  });
+
+  test('damaged keys: accepted only where OpenSSL reads the same key', () => {
+    const der = keys[0].export({ type: 'pkcs8', format: 'der' });
+    let accepted = 0;
+    for (let i = 0; i < 400; i++) {
+      const damaged = Buffer.from(der);
+      damaged[i % damaged.length] ^= 1 << (i % 8);
+      if (expectAgreesWithOpenssl({ der: damaged }, type)) accepted++;
+    }
+    // Flips inside the seed make another valid key; flips in the header are declined.
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(400);
+  });
+
+  test('if Node\'s JWK import ever read the empty x, or checked it against d, the key goes to OpenSSL instead', () => {
+    const der = keys[1].export({ type: 'pkcs8', format: 'der' });
+    for (const behaviour of ['throws', 'keeps x'] as const) {
+      jest.isolateModules(() => {
+        jest.doMock('node:crypto', () => {
+          const real = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+          return {
+            ...real,
+            createPrivateKey: (options: Parameters<typeof real.createPrivateKey>[0]) => {
+              const jwk = (options as { format?: string; key?: { x?: string } }).format === 'jwk' ? (options as { key: { x?: string } }).key : undefined;
+              if (jwk === undefined) return real.createPrivateKey(options);
+              if (behaviour === 'throws') throw new TypeError('Invalid JWK');
+              const key = real.createPrivateKey(options);
+              return Object.assign(Object.create(key) as object, { asymmetricKeyType: 'ed25519', export: () => ({ ...key.export({ format: 'jwk' }), x: jwk.x }) });
+            },
+          };
+        });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const isolated = require('../../src/material/well-formed-keys') as typeof import('../../src/material/well-formed-keys');
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const material = require('../../src/material') as typeof import('../../src/material');
+        expect([behaviour, isolated.readWellFormedKey({ der }, type)]).toEqual([behaviour, undefined]);
+        const loaded = material.KeyMaterial.fromBytes(der).load(type);
+        expect(loaded.fingerprint).toBe(spkiFingerprint(keys[1]));
+        expect(loaded.bytes().equals(der)).toBe(true);
+      });
+    }
+    jest.dontMock('node:crypto');
+  });
 });
