@@ -119,8 +119,10 @@ async function asciiOnly(file) {
   if (!/[^\x00-\x7f]/.test(text)) return;
   const ascii = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   // The code without comments (minified whitespace keeps only legal comments, and 'none' drops those) is the
-  // same before and after when every character rewritten was in a comment, or in a string or template where
-  // `\u{…}` is its escape; in a regular expression without the u flag it is not, and the build fails.
+  // same before and after when every character rewritten was in a comment, or in a string or untagged template
+  // where `\u{…}` is its escape. esbuild prints regular expressions and tagged templates verbatim, so a
+  // character in one of those fails the build. (Not covered: a function's own text, `f.toString()`, which
+  // the bundle does not use.)
   const code = async (js) => (await transform(js, { loader: 'js', minifyWhitespace: true, legalComments: 'none', logLevel: 'warning' })).code;
   if (await code(text) !== await code(ascii)) throw new Error('bundle.mjs: the bundle holds a non-ASCII character that cannot be written as \\u{…} (in a regular expression?); escape it in the source.');
   writeFileSync(file, ascii);

@@ -66,8 +66,12 @@ export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType,
   if (wellFormed !== undefined) return wellFormed;
   if (type.category === 'eddsa' && (resolved === 'seed' || resolved === 'raw')) {
     const seed = seedOf(bytes, type, resolved);
-    const fromSeed = readEd25519Seed(seed);
-    if (seed !== bytes) seed.fill(0);
+    let fromSeed: ReturnType<typeof readEd25519Seed>;
+    try {
+      fromSeed = readEd25519Seed(seed);
+    } finally {
+      if (seed !== bytes) seed.fill(0);
+    }
     if (fromSeed !== undefined) return fromSeed;
   }
   const privateKey = checkPrivateKey(toPrivateKey(bytes, type, resolved, options), type);
@@ -292,9 +296,15 @@ function notPrivate(type: ImportableKeyType, received: string): KeyMaterialError
   );
 }
 
+/** Node's `asymmetricKeyType`s as a message names them, with their article (as the letters are read). */
+const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
+  'rsa': 'an RSA key', 'rsa-pss': 'an RSA-PSS key', 'dsa': 'a DSA key', 'dh': 'a DH key', 'ed25519': 'an Ed25519 key',
+  'ed448': 'an Ed448 key', 'x25519': 'an X25519 key', 'x448': 'an X448 key',
+};
+
 function algorithmError(type: ImportableKeyType, algorithm: string | undefined, curve: string | undefined): KeyMaterialError {
   const wanted = type.category === 'rsa' ? 'an RSA' : type.category === 'ecdsa' ? 'an EC (ECDSA)' : 'an Ed25519';
-  const got = algorithm === 'ec' ? `an EC key${curve ? ` on ${curve}` : ''}` : `a${/^[aeiou]/.test(algorithm ?? '') ? 'n' : ''} ${algorithm ?? 'unknown'} key`;
+  const got = algorithm === 'ec' ? `an EC key${curve ? ` on ${curve}` : ''}` : `${ALGORITHM_NAMES[algorithm ?? ''] ?? `a key of type ${shownValue(algorithm ?? 'unknown')}`}`;
   return new KeyMaterialError('MATERIAL_ALGORITHM', `Key type ${type.name} needs ${wanted} private key; received ${got}.`);
 }
 

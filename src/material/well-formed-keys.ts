@@ -13,7 +13,7 @@
  * The private parts are only sliced and copied into the canonical bytes, never into a BigInt (only the public
  * EC point is checked with BigInt arithmetic); a PEM text is a string here as it is for OpenSSL's path.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { EcdsaKeyType, ImportableKeyType, RsaKeyType } from '../key-types';
 import { spkiDerFingerprint } from './fingerprint';
 
@@ -267,26 +267,38 @@ const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /**
  * The key of a 32-byte Ed25519 seed (every seed is a valid key). Its public key needs the curve arithmetic,
- * which Node's JWK import does from `d` alone in ~40 µs, where OpenSSL's PKCS#8 decoder takes ~600 µs. That
- * import checks only that `x` is a string, so it gets an empty one: should a Node release read `x`, or check
- * it against `d`, the import fails or answers no 32-byte `x`, and the key is declined to the OpenSSL path.
- * The base64url text of the seed is a V8 string, like a PEM text (SECURITY.md, process memory).
+ * which Node's JWK import does from `d` alone in ~40–80 µs, where OpenSSL's PKCS#8 decoder takes ~600 µs.
+ * That import checks only that `x` is a string, so it gets an empty one; the route is taken only while it
+ * gives RFC 8032's public key for RFC 8032's first test seed (checked once per process), and a key whose
+ * import fails or answers no 32-byte `x` is declined to the OpenSSL path. The base64url text of the seed is
+ * a V8 string, like a PEM text (SECURITY.md, process memory).
  */
 export function readEd25519Seed(seed: Buffer): WellFormedKey | undefined {
-  if (seed.length !== 32) return undefined;
-  let x: string | undefined;
-  try {
-    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' }, format: 'jwk' });
-    x = key.asymmetricKeyType === 'ed25519' ? key.export({ format: 'jwk' }).x : undefined;
-  } catch {
-    return undefined;
-  }
-  const publicKey = x === undefined ? undefined : Buffer.from(x, 'base64url');
-  if (publicKey?.length !== 32) return undefined;
+  if (seed.length !== 32 || !(jwkRouteKnownGood ??= publicKeyOfSeed(RFC8032_SEED)?.equals(RFC8032_PUBLIC_KEY) === true)) return undefined;
+  const publicKey = publicKeyOfSeed(seed);
+  if (publicKey === undefined) return undefined;
   const canonical = Buffer.alloc(ED25519_PKCS8_PREFIX.length + 32);
   ED25519_PKCS8_PREFIX.copy(canonical);
   seed.copy(canonical, ED25519_PKCS8_PREFIX.length);
   return { canonical, fingerprint: spkiDerFingerprint(Buffer.concat([ED25519_SPKI_PREFIX, publicKey])) };
+}
+
+// RFC 8032, section 7.1, test 1: a public test vector, not a key of anyone's.
+const RFC8032_SEED = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
+const RFC8032_PUBLIC_KEY = Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex');
+let jwkRouteKnownGood: boolean | undefined;
+
+/** The 32-byte public key of `seed` through Node's JWK import, or undefined. Exports only the public half. */
+function publicKeyOfSeed(seed: Buffer): Buffer | undefined {
+  try {
+    const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' }, format: 'jwk' });
+    if (key.asymmetricKeyType !== 'ed25519') return undefined;
+    const x = createPublicKey(key).export({ format: 'jwk' }).x;
+    const publicKey = x === undefined ? undefined : Buffer.from(x, 'base64url');
+    return publicKey?.length === 32 ? publicKey : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ------------------------------------------------------------------------------------------------- PEM

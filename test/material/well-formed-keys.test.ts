@@ -196,7 +196,9 @@ describe('ed25519', () => {
     const v2ByOpenssl = byOpenssl({ der: v2 }, type);
     if (v2ByOpenssl === undefined) expect(() => KeyMaterial.fromBytes(v2).load(type)).toThrow(/received 83 bytes that are not a DER private key/);
     else expect(KeyMaterial.fromBytes(v2).load(type).fingerprint).toBe(v2ByOpenssl.result.fingerprint);
-    expect(() => KeyMaterial.fromBytes(ed448).load(type)).toThrow(/needs an Ed25519 private key; received an ed448 key/);
+    expect(() => KeyMaterial.fromBytes(ed448).load(type)).toThrow(/needs an Ed25519 private key; received an Ed448 key/);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(() => KeyMaterial.fromBytes(rsa).load(type)).toThrow(/needs an Ed25519 private key; received an RSA key\./);
   });
 
   test('damaged keys: accepted only where OpenSSL reads the same key', () => {
@@ -212,20 +214,29 @@ describe('ed25519', () => {
     expect(accepted).toBeLessThan(400);
   });
 
-  test('if Node\'s JWK import ever read the empty x, or checked it against d, the key goes to OpenSSL instead', () => {
+  test('if Node\'s JWK import ever failed, read the empty x, or derived another key from d, the key goes to OpenSSL instead', () => {
     const der = keys[1].export({ type: 'pkcs8', format: 'der' });
-    for (const behaviour of ['throws', 'keeps x'] as const) {
+    for (const behaviour of ['throws', 'keeps x', 'derives another key'] as const) {
       jest.isolateModules(() => {
         jest.doMock('node:crypto', () => {
           const real = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+          const fromJwk = new WeakSet<object>();
           return {
             ...real,
             createPrivateKey: (options: Parameters<typeof real.createPrivateKey>[0]) => {
-              const jwk = (options as { format?: string; key?: { x?: string } }).format === 'jwk' ? (options as { key: { x?: string } }).key : undefined;
+              const jwk = (options as { format?: string }).format === 'jwk' ? (options as { key: { d: string } }).key : undefined;
               if (jwk === undefined) return real.createPrivateKey(options);
               if (behaviour === 'throws') throw new TypeError('Invalid JWK');
-              const key = real.createPrivateKey(options);
-              return Object.assign(Object.create(key) as object, { asymmetricKeyType: 'ed25519', export: () => ({ ...key.export({ format: 'jwk' }), x: jwk.x }) });
+              // Another key, consistently: as if d were read in some other way.
+              const d = behaviour === 'derives another key' ? real.createHash('sha256').update(jwk.d).digest().toString('base64url') : jwk.d;
+              const key = real.createPrivateKey({ key: { ...jwk, d }, format: 'jwk' });
+              fromJwk.add(key);
+              return key;
+            },
+            createPublicKey: (key: Parameters<typeof real.createPublicKey>[0]) => {
+              const made = real.createPublicKey(key);
+              if (behaviour !== 'keeps x' || !fromJwk.has(key as object)) return made;
+              return Object.assign(Object.create(made) as object, { export: () => ({ kty: 'OKP', crv: 'Ed25519', x: '' }) });
             },
           };
         });
@@ -234,11 +245,19 @@ describe('ed25519', () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const material = require('../../src/material') as typeof import('../../src/material');
         expect([behaviour, isolated.readWellFormedKey({ der }, type)]).toEqual([behaviour, undefined]);
+        expect([behaviour, isolated.readEd25519Seed(der.subarray(16))]).toEqual([behaviour, undefined]);
         const loaded = material.KeyMaterial.fromBytes(der).load(type);
         expect(loaded.fingerprint).toBe(spkiFingerprint(keys[1]));
         expect(loaded.bytes().equals(der)).toBe(true);
       });
     }
     jest.dontMock('node:crypto');
+  });
+
+  test('the route is checked against RFC 8032\'s first test vector, and agrees with it', () => {
+    const seed = Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex');
+    const read = readWellFormedKey({ der: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]) }, type);
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), Buffer.from('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a', 'hex')]);
+    expect(read?.fingerprint).toBe(spkiFingerprint(createPublicKey({ key: spki, format: 'der', type: 'spki' })));
   });
 });
