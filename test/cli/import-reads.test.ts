@@ -68,6 +68,8 @@ it('schedules deletion of the construct\'s older keys in every region, only afte
   expect(calls.filter((m) => m === 'POST')).toHaveLength(1);
   expect(calls.filter((m) => m === 'DELETE')).toHaveLength(2);
   expect(calls.lastIndexOf('POST')).toBeLessThan(calls.indexOf('DELETE'));
+  // The log says the new key exists before it names the deletions (the result itself comes last, on stdout).
+  expect(result.stderr).toMatch(/Key (kms-[^ ]+) \("new"\) is imported and active; the keys it replaces go next\.\n(Scheduled deletion of key old-(fr|nl) .*\n){2}$/);
   expect(result.stderr).toMatch(/Scheduled deletion of key old-fr \(kms-[^)]+\) in fr-01/);
   expect(result.stderr).toMatch(/Scheduled deletion of key old-nl \(kms-[^)]+\) in nl-01/);
   expect(await statusOf('nl-01', 'new')).toBe('active');

@@ -120,11 +120,18 @@ this one (nothing changed).
       if (lookups.owned !== undefined) {
         try {
           const listed = await lookups.owned;
+          // The result goes to stdout at the end; without this line first, a log showing both streams would
+          // show the old keys' deletion before the new key exists.
+          let replacing = false;
           predecessors = await sweepKeys(client, {
             owner: ownership.owner as string, constructs: [ownership.construct as string],
             regions: listed.map((l) => l.region), listed, keep: { identities: new Set([imported.key.identity]) },
             proofs: new Map([[fingerprint, commitment]]),
-          }, progress);
+          }, (line) => {
+            if (!replacing) progress(`Key ${imported.key.identity} ("${name}") is ${imported.action === 'created' ? 'imported' : 'adopted'} and active; the keys it replaces go next.`);
+            replacing = true;
+            progress(line);
+          });
         } catch (err) {
           if (err instanceof Error) {
             err.message = `Key ${imported.key.identity} ("${name}") is imported and active, but scheduling deletion of the keys it replaces failed: ${err.message} The next deploy retries.`;
