@@ -319,9 +319,11 @@ function wrapMaterial(
     return { blob: wrap(canonical, wrappingKey, { hash }), fingerprint: canonical.fingerprint, commitment: canonical.commitment(), hashFunction: hash, warnings: [] };
   } catch (err) {
     if (!(err instanceof KeyMaterialError || err instanceof KeyTypeError || err instanceof WrappingError || err instanceof RangeError)) throw err;
-    // These messages describe the material's shape and source only, never its bytes.
-    throw new ImportedKmsKeyError('MATERIAL_INVALID', path, 'material',
-      propMessage(path, 'material', `${keyType.name} key material`, `material from ${material.source} that does not fit: ${err.message}`), { cause: err });
+    // These messages describe the material's shape and source only, never its bytes. A KeyMaterialError names
+    // the source itself.
+    const received = !(err instanceof KeyMaterialError) ? `material from ${material.source} that does not fit: ${err.message}`
+      : err.code === 'MATERIAL_SOURCE' ? `material that cannot be read: ${err.message}` : `material that does not fit: ${err.message}`;
+    throw new ImportedKmsKeyError('MATERIAL_INVALID', path, 'material', propMessage(path, 'material', `${keyType.name} key material`, received), { cause: err });
   } finally {
     canonical?.destroy();
   }

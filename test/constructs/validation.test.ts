@@ -114,16 +114,18 @@ describe('material errors never show the material', () => {
   const secret = randomBytes(31);
   const encodings = [secret.toString('hex'), secret.toString('base64'), secret.toString('base64url'), secret.toString('latin1')];
 
-  test.each<[string, () => KeyMaterial, string]>([
-    ['wrong length', () => KeyMaterial.fromBytes(secret), 'aes256-gcm96'],
-    ['wrong length, as hex text', () => KeyMaterial.fromBytes(secret.toString('hex')), 'aes256-gcm96'],
-    ['symmetric bytes for an asymmetric type', () => KeyMaterial.fromBytes(secret.toString('base64')), 'ed25519'],
-    ['missing file', () => KeyMaterial.fromFile('/nonexistent/key.bin'), 'aes256-gcm96'],
-    ['unset variable', () => KeyMaterial.fromEnv('BYOK_TEST_UNSET_VARIABLE'), 'aes256-gcm96'],
-  ])('%s', (_case, material, keyType) => {
+  test.each<[string, () => KeyMaterial, string, string]>([
+    ['wrong length', () => KeyMaterial.fromBytes(secret), 'aes256-gcm96', 'that does not fit'],
+    ['wrong length, as hex text', () => KeyMaterial.fromBytes(secret.toString('hex')), 'aes256-gcm96', 'that does not fit'],
+    ['symmetric bytes for an asymmetric type', () => KeyMaterial.fromBytes(secret.toString('base64')), 'ed25519', 'that does not fit'],
+    ['missing file', () => KeyMaterial.fromFile('/nonexistent/key.bin'), 'aes256-gcm96', 'that cannot be read: Cannot read key material from file /nonexistent/key.bin'],
+    ['unset variable', () => KeyMaterial.fromEnv('BYOK_TEST_UNSET_VARIABLE'), 'aes256-gcm96', 'that cannot be read: Environment variable BYOK_TEST_UNSET_VARIABLE'],
+  ])('%s', (_case, material, keyType, received) => {
     const err = failure({ material: material(), keyType });
     expect(err.code).toBe('MATERIAL_INVALID');
-    expectMessage(err, 'material', 'does not fit');
+    expectMessage(err, 'material', received);
+    // The source is named once, by the material's own message.
+    expect(err.message.toLowerCase().split(material().source.toLowerCase()).length - 1).toBe(1);
     expect(err.message).toContain(keyType);
     for (const encoding of encodings) expect(err.message).not.toContain(encoding);
     expect(err.cause).toBeDefined();
