@@ -151,7 +151,7 @@ function fromPem(bytes: Buffer, type: ImportableKeyType, options: MaterialParseO
     return createPrivateKey({ key: text, format: 'pem', passphrase: encrypted ? options.passphrase : undefined });
   } catch (err) {
     if (encrypted) throw wrongPassphrase(type, options);
-    throw formatError(type, `a valid PEM "${label}"`, `one that does not parse (${opensslReason(err)})`);
+    throw formatError(type, `a valid PEM "${label}"`, `one that does not parse (${opensslReason(err)}): is it damaged or cut short, or a key of another type?`);
   }
 }
 

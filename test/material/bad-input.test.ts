@@ -225,6 +225,9 @@ describe('bad key material', () => {
     expect((bits as Error).message).toMatch(/4096-bit.*2048-bit/);
     const hmac = await thrownBy(load(randomBytes(32), 'hmac-sha256'));
     expect((hmac as Error).message).toMatch(/cannot be imported.*HMAC/);
+    const lines = pem(k.rsa2048, 'pkcs1').trim().split('\n');
+    const cut = await thrownBy(() => load([...lines.slice(0, 10), lines[lines.length - 1]].join('\n'), 'rsa-2048')());
+    expect((cut as Error).message).toMatch(/does not parse \([^)]+\): is it damaged or cut short/);
     const file = await thrownBy(() => KeyMaterial.fromFile(join(k.dir, 'nope.key')).load('aes256-gcm96'));
     expect((file as Error).message).toContain(join(k.dir, 'nope.key'));
   });
