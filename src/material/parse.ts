@@ -10,7 +10,7 @@ import type { ImportableKeyType } from '../key-types';
 import { KeyMaterialError } from './errors';
 import { derSequenceLength } from './der';
 import { spkiFingerprint } from './fingerprint';
-import { ED25519_PKCS8_PREFIX, readEd25519Seed, readWellFormedKey } from './well-formed-keys';
+import { ED25519_PKCS8_PREFIX, readEd25519Seed, readWellFormedKey, type WellFormedKey } from './well-formed-keys';
 import { asText, decodeText, describeInput, formatError, parseJwk } from './input-text';
 import { lengthError, normalizeSymmetric } from './symmetric';
 
@@ -66,7 +66,7 @@ export function normalizeMaterialKey(input: Uint8Array, type: ImportableKeyType,
   if (wellFormed !== undefined) return wellFormed;
   if (type.category === 'eddsa' && (resolved === 'seed' || resolved === 'raw')) {
     const seed = seedOf(bytes, type, resolved);
-    let fromSeed: ReturnType<typeof readEd25519Seed>;
+    let fromSeed: WellFormedKey | undefined;
     try {
       fromSeed = readEd25519Seed(seed);
     } finally {
@@ -219,9 +219,11 @@ function seedOf(bytes: Buffer, type: ImportableKeyType, format: 'seed' | 'raw'):
     seed = decodeText(bytes, 'hex') ?? decodeText(bytes, 'base64');
   }
   if (seed === undefined || seed.length !== 32) {
+    const received = seed?.length ?? bytes.length;
+    seed?.fill(0);
     throw new KeyMaterialError(
       'MATERIAL_LENGTH',
-      `An ed25519 seed must be exactly 32 bytes (or 64 hex / 43-44 base64 characters); received ${seed?.length ?? bytes.length} bytes.`,
+      `An ed25519 seed must be exactly 32 bytes (or 64 hex / 43-44 base64 characters); received ${received} bytes.`,
     );
   }
   return seed;
@@ -304,7 +306,7 @@ const ALGORITHM_NAMES: Readonly<Record<string, string>> = {
 
 function algorithmError(type: ImportableKeyType, algorithm: string | undefined, curve: string | undefined): KeyMaterialError {
   const wanted = type.category === 'rsa' ? 'an RSA' : type.category === 'ecdsa' ? 'an EC (ECDSA)' : 'an Ed25519';
-  const got = algorithm === 'ec' ? `an EC key${curve ? ` on ${curve}` : ''}` : `${ALGORITHM_NAMES[algorithm ?? ''] ?? `a key of type ${shownValue(algorithm ?? 'unknown')}`}`;
+  const got = algorithm === 'ec' ? `an EC key${curve ? ` on ${curve}` : ''}` : ALGORITHM_NAMES[algorithm ?? ''] ?? `a key of type ${shownValue(algorithm ?? 'unknown')}`;
   return new KeyMaterialError('MATERIAL_ALGORITHM', `Key type ${type.name} needs ${wanted} private key; received ${got}.`);
 }
 
